@@ -1,0 +1,91 @@
+"""Composition in one place: build the engine and its parts from `Settings`.
+
+Both `create_app` (HTTP) and the CLI call `build_assistant`; nothing else constructs
+an `Engine`. Preparing (migrating the database, building the index, training the
+model) happens here, only when something is missing or stale.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.engine import Engine
+from bot.handlers import default_handlers
+from bot.kb.index import IndexReport, TantivyKnowledgeBase, build_index
+from bot.locks import file_lock
+from bot.settings import Settings, SettingsError
+from bot.store import Store
+from nlu import model as nlu_model
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Assistant:
+    settings: Settings
+    store: Store
+    kb: TantivyKnowledgeBase
+    engine: Engine
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def nlu_data_paths(settings: Settings) -> list[Path]:
+    return [settings.nlu_data or nlu_model.default_data_dir()]
+
+
+def check_paths(settings: Settings) -> None:
+    if not settings.kb_dir.is_dir():
+        raise SettingsError(
+            f"TIER0_KB_DIR: knowledge base directory {settings.kb_dir} does not exist"
+        )
+    for path in nlu_data_paths(settings):
+        if not path.exists():
+            raise SettingsError(f"TIER0_NLU_DATA: training data {path} does not exist")
+    try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise SettingsError(f"TIER0_DATA_DIR: cannot create {settings.data_dir}: {error}") from None
+
+
+def ensure_index(settings: Settings, *, force: bool = False) -> IndexReport:
+    report = build_index(settings.kb_dir, settings.index_dir, force=force)
+    if report.rebuilt:
+        log.info("indexed %d articles in %.2fs", report.articles, report.seconds)
+    for problem in report.errors:
+        log.warning("article skipped: %s", problem)
+    return report
+
+
+def ensure_model(settings: Settings, *, force: bool = False) -> nlu_model.TrainReport | None:
+    paths = nlu_data_paths(settings)
+    with file_lock(settings.data_dir / "train.lock"):
+        if not force and not nlu_model.needs_training(paths, settings.model_dir):
+            return None
+        report = nlu_model.train(paths, settings.model_dir)
+    log.info("trained the NLU model in %.2fs", report.seconds)
+    return report
+
+
+def build_assistant(settings: Settings, *, prepare: bool = True) -> Assistant:
+    """Everything a connector needs. With `prepare`, builds what is missing first."""
+    check_paths(settings)
+    store = Store.from_url(settings.effective_database_url, upgrade=prepare)
+    if prepare:
+        ensure_index(settings)
+        ensure_model(settings)
+    kb = TantivyKnowledgeBase(settings.kb_dir, settings.index_dir)
+    classifier = nlu_model.load(settings.model_dir, threshold=settings.nlu_threshold)
+    public_url = settings.effective_public_url
+    engine = Engine(
+        store,
+        classifier,
+        kb,
+        default_handlers(),
+        article_url=lambda article_id: f"{public_url}/kb/{article_id}",
+        max_message_chars=settings.max_message_chars,
+    )
+    return Assistant(settings, store, kb, engine)

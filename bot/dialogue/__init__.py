@@ -1,0 +1,1 @@
+"""Conversation state and the policy that picks a handler for each turn."""

@@ -1,0 +1,45 @@
+"""Which handler answers a turn: a pure function of the state and the parse."""
+
+from __future__ import annotations
+
+from bot.dialogue.state import DialogueState, Flow
+from bot.intents import (
+    AFFIRM,
+    ASK_HOWTO,
+    DENY,
+    OUT_OF_SCOPE,
+    REPORT_PROBLEM,
+    REQUEST_HUMAN,
+    SMALL_TALK_INTENTS,
+    TICKET_STATUS,
+)
+from nlu.types import Parse
+
+# The flow each pending question belongs to, when the user answers yes or no.
+ANSWER_HANDLERS = {
+    Flow.GUIDED_FIX: "guided_fix",
+    Flow.FEEDBACK: "feedback",
+    Flow.HANDOFF_OFFER: "handoff",
+}
+
+
+def choose_handler(state: DialogueState, parse: Parse) -> str:
+    """Name of the registered handler for this turn.
+
+    Explicit requests (a human, a ticket's status) win over any pending question;
+    a yes/no answers the pending question; anything else is a new request.
+    """
+    intent = parse.intent
+    if intent == REQUEST_HUMAN:
+        return "handoff"
+    if intent == TICKET_STATUS:
+        return "ticket_status"
+    if state.flow == Flow.HANDOFF_SUMMARY:
+        return "handoff"
+    if state.flow in ANSWER_HANDLERS and intent in (AFFIRM, DENY):
+        return ANSWER_HANDLERS[state.flow]
+    if intent in SMALL_TALK_INTENTS:
+        return "small_talk"
+    if intent in (ASK_HOWTO, REPORT_PROBLEM, OUT_OF_SCOPE):
+        return "kb_answer"
+    return "fallback"

@@ -1,0 +1,94 @@
+"""What the bot remembers between turns, stored as JSON on the conversation row.
+
+Frozen and rebuilt each turn (`evolve`), so a handler cannot half-update it: the
+engine saves exactly the state a handler returned, in the same transaction as the
+messages, which is what makes a SIGKILL between turns lose nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+from enum import StrEnum
+from typing import Any
+
+from bot.types import Choice
+
+
+class Flow(StrEnum):
+    """The question the bot is waiting for an answer to, if any."""
+
+    FEEDBACK = "feedback"  # "was this article helpful?"
+    GUIDED_FIX = "guided_fix"  # "did that fix it?"
+    HANDOFF_OFFER = "handoff_offer"  # "shall I open a ticket?"
+    HANDOFF_SUMMARY = "handoff_summary"  # "in one line, what is the problem?"
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    article_id: str
+    step: int  # 1-based, as shown to the user
+    title: str
+    outcome: str  # fixed | not_fixed
+
+
+@dataclass(frozen=True)
+class ShownArticle:
+    article_id: str
+    title: str
+    feedback: str | None = None  # helpful | not_helpful
+
+
+@dataclass(frozen=True)
+class DialogueState:
+    flow: Flow | None = None
+    article_id: str | None = None
+    step: int = 0  # 0-based index of the guided-fix step awaiting an answer
+    fallbacks: int = 0  # consecutive turns we did not understand
+    problem: str | None = None  # the user's own statement of the problem
+    problem_intent: str | None = None  # what the classifier made of that statement
+    ticket_id: int | None = None  # the ticket opened from this conversation
+    entities: dict[str, str] = field(default_factory=dict)
+    offered: tuple[Choice, ...] = ()
+    steps_tried: tuple[StepRecord, ...] = ()
+    articles_shown: tuple[ShownArticle, ...] = ()
+
+    def evolve(self, **changes: Any) -> DialogueState:
+        return replace(self, **changes)
+
+    def idle(self, **changes: Any) -> DialogueState:
+        """No question pending any more."""
+        return replace(self, **{"flow": None, "article_id": None, "step": 0, **changes})
+
+    def with_article_shown(self, article_id: str, title: str) -> DialogueState:
+        shown = tuple(a for a in self.articles_shown if a.article_id != article_id)
+        return replace(self, articles_shown=(*shown, ShownArticle(article_id, title)))
+
+    def with_feedback(self, article_id: str, feedback: str) -> DialogueState:
+        shown = tuple(
+            replace(a, feedback=feedback) if a.article_id == article_id else a
+            for a in self.articles_shown
+        )
+        return replace(self, articles_shown=shown)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["flow"] = self.flow.value if self.flow else None
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> DialogueState:
+        if not data:
+            return cls()
+        return cls(
+            flow=Flow(data["flow"]) if data.get("flow") else None,
+            article_id=data.get("article_id"),
+            step=int(data.get("step", 0)),
+            fallbacks=int(data.get("fallbacks", 0)),
+            problem=data.get("problem"),
+            problem_intent=data.get("problem_intent"),
+            ticket_id=data.get("ticket_id"),
+            entities=dict(data.get("entities") or {}),
+            offered=tuple(Choice(**c) for c in data.get("offered") or ()),
+            steps_tried=tuple(StepRecord(**s) for s in data.get("steps_tried") or ()),
+            articles_shown=tuple(ShownArticle(**a) for a in data.get("articles_shown") or ()),
+        )

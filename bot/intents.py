@@ -1,0 +1,22 @@
+"""Names of the intents the built-in handlers understand (see nlu/data)."""
+
+GREET = "greet"
+GOODBYE = "goodbye"
+THANKS = "thanks"
+HELP = "help"
+BOT_CHALLENGE = "bot_challenge"
+ASK_HOWTO = "ask_howto"
+REPORT_PROBLEM = "report_problem"
+REQUEST_HUMAN = "request_human"
+TICKET_STATUS = "ticket_status"
+AFFIRM = "affirm"
+DENY = "deny"
+OUT_OF_SCOPE = "out_of_scope"
+
+SMALL_TALK_INTENTS = frozenset({GREET, GOODBYE, THANKS, HELP, BOT_CHALLENGE, AFFIRM, DENY})
+ALL_INTENTS = frozenset(
+    {*SMALL_TALK_INTENTS, ASK_HOWTO, REPORT_PROBLEM, REQUEST_HUMAN, TICKET_STATUS, OUT_OF_SCOPE}
+)
+
+# Buttons the bot offers, and the intent a click on each one means.
+CHOICE_INTENTS = {"yes": AFFIRM, "no": DENY, "human": REQUEST_HUMAN}

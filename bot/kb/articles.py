@@ -1,0 +1,313 @@
+"""Parse KB articles: Markdown files with YAML front matter and an optional guided fix.
+
+The format is the KB editor's contract (docs/kb-authoring.md). Parsing is strict
+about what breaks an article (no title, bad YAML) and records everything else the
+linter needs (line numbers of links and steps) so one parse serves both.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+CATEGORIES = ("installation", "troubleshooting", "howto", "faq")
+AUDIENCES = ("user", "admin", "editor", "agent")
+LIST_FIELDS = ("tags", "products", "versions", "related")
+KNOWN_FIELDS = frozenset(
+    {"title", "id", "category", "audience", "updated", "summary", *LIST_FIELDS}
+)
+GUIDED_FIX_HEADING = "guided fix"
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+FENCE = re.compile(r"^\s*(```|~~~)")
+LINK = re.compile(r"\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
+SUMMARY_LIMIT = 300
+
+
+class ArticleError(ValueError):
+    """An article that cannot be used; carries the file and line for `file:line: problem`."""
+
+    def __init__(self, path: Path, line: int, message: str) -> None:
+        super().__init__(f"{path}:{line}: {message}")
+        self.path = path
+        self.line = line
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Step:
+    """One guided-fix step: a short imperative title and Markdown instructions."""
+
+    title: str
+    body: str
+    line: int
+
+
+@dataclass(frozen=True)
+class GuidedFix:
+    steps: tuple[Step, ...]
+    line: int
+
+
+@dataclass(frozen=True)
+class Link:
+    target_id: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Article:
+    id: str
+    title: str
+    body: str
+    path: Path
+    category: str | None = None
+    tags: tuple[str, ...] = ()
+    products: tuple[str, ...] = ()
+    versions: tuple[str, ...] = ()
+    related: tuple[str, ...] = ()
+    audience: str | None = None
+    updated: date | None = None
+    summary: str = ""
+    headings: tuple[str, ...] = ()
+    guided_fix: GuidedFix | None = None
+    links: tuple[Link, ...] = ()
+    unknown_fields: tuple[str, ...] = ()
+    field_lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
+
+
+def split_front_matter(path: Path, text: str) -> tuple[dict[str, Any], str, int]:
+    """Return (front matter, body, line number where the body starts)."""
+    lines = text.splitlines()
+    if not lines or lines[0].strip() != "---":
+        raise ArticleError(path, 1, "missing YAML front matter (the file must start with '---')")
+    try:
+        end = next(i for i in range(1, len(lines)) if lines[i].strip() in ("---", "..."))
+    except StopIteration:
+        raise ArticleError(path, 1, "front matter is not closed by a '---' line") from None
+    try:
+        meta = yaml.safe_load("\n".join(lines[1:end])) or {}
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = mark.line + 2 if mark is not None else 1
+        problem = getattr(error, "problem", None) or str(error)
+        raise ArticleError(path, line, f"invalid YAML in front matter: {problem}") from None
+    if not isinstance(meta, dict):
+        raise ArticleError(path, 2, "front matter must be a mapping of field: value")
+    return meta, "\n".join(lines[end + 1 :]), end + 2
+
+
+def _field_lines(text: str) -> dict[str, int]:
+    """Line number of each top-level front-matter key, for precise lint messages."""
+    found: dict[str, int] = {}
+    for number, line in enumerate(text.splitlines()[1:], start=2):
+        if line.strip() == "---":
+            break
+        match = re.match(r"^([A-Za-z_][\w-]*)\s*:", line)
+        if match:
+            found.setdefault(match.group(1), number)
+    return found
+
+
+def _as_str_tuple(path: Path, line: int, name: str, value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [part.strip() for part in value.split(",")]
+    if not isinstance(value, list) or not all(isinstance(v, str | int | float) for v in value):
+        raise ArticleError(path, line, f"'{name}' must be a list of strings")
+    return tuple(str(v).strip() for v in value if str(v).strip())
+
+
+def _scan_body(body: str, first_line: int) -> list[tuple[int, str | None, int, str]]:
+    """Yield (line number, heading text or None, heading level, raw line), skipping code."""
+    scanned = []
+    in_code = False
+    for offset, raw in enumerate(body.splitlines()):
+        number = first_line + offset
+        if FENCE.match(raw):
+            in_code = not in_code
+            scanned.append((number, None, 0, raw))
+            continue
+        match = None if in_code else HEADING.match(raw)
+        if match:
+            scanned.append((number, match.group(2).strip(), len(match.group(1)), raw))
+        else:
+            scanned.append((number, None, 0, raw))
+    return scanned
+
+
+def _guided_fix(scanned: list[tuple[int, str | None, int, str]]) -> GuidedFix | None:
+    start = next(
+        (
+            i
+            for i, (_, text, level, _) in enumerate(scanned)
+            if level == 2 and text and text.lower() == GUIDED_FIX_HEADING
+        ),
+        None,
+    )
+    if start is None:
+        return None
+    steps: list[Step] = []
+    current: tuple[str, int] | None = None
+    body: list[str] = []
+    for number, text, level, raw in [*scanned[start + 1 :], (0, "", 1, "")]:
+        if level in (1, 2, 3):
+            if current:
+                steps.append(Step(current[0], "\n".join(body).strip(), current[1]))
+            if level < 3:
+                break
+            current, body = (text or "", number), []
+        elif current:
+            body.append(raw)
+    return GuidedFix(tuple(steps), scanned[start][0])
+
+
+def _links(scanned: list[tuple[int, str | None, int, str]]) -> tuple[Link, ...]:
+    links = []
+    for number, _, _, raw in scanned:
+        for target in LINK.findall(raw):
+            if "://" in target or target.startswith(("#", "mailto:", "/")):
+                continue
+            file_part = target.split("#", 1)[0]
+            if file_part.endswith(".md"):
+                links.append(Link(Path(file_part).stem, number))
+    return tuple(links)
+
+
+def _first_paragraph(scanned: list[tuple[int, str | None, int, str]]) -> str:
+    paragraph: list[str] = []
+    in_code = False
+    for _, heading, _, raw in scanned:
+        if FENCE.match(raw):
+            in_code = not in_code
+            continue
+        if in_code or heading:
+            if paragraph:
+                break
+            continue
+        if raw.strip():
+            paragraph.append(raw.strip())
+        elif paragraph:
+            break
+    return plain_text(" ".join(paragraph))
+
+
+def plain_text(markdown: str) -> str:
+    """A rough Markdown → plain text for extracts: links keep their text, markup goes."""
+    text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", markdown)
+    text = re.sub(r"[*_`>#]+", "", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def shorten(text: str, limit: int = SUMMARY_LIMIT) -> str:
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0]
+    return cut.rstrip(",;:") + "…"
+
+
+def parse_article(path: Path, text: str | None = None) -> Article:
+    """Parse one article file. Raises `ArticleError` for anything that makes it unusable."""
+    text = path.read_text(encoding="utf-8") if text is None else text
+    meta, body, body_line = split_front_matter(path, text)
+    lines = _field_lines(text)
+
+    def line_of(name: str) -> int:
+        return lines.get(name, 2)
+
+    title = meta.get("title")
+    if not isinstance(title, str) or not title.strip():
+        raise ArticleError(path, line_of("title"), "missing 'title' in front matter")
+    article_id = str(meta.get("id") or path.stem).strip()
+    if not ID_PATTERN.match(article_id):
+        raise ArticleError(
+            path, line_of("id"), f"id {article_id!r} must be lowercase letters, digits, - or _"
+        )
+    category = meta.get("category")
+    if category is not None and category not in CATEGORIES:
+        raise ArticleError(
+            path,
+            line_of("category"),
+            f"category {category!r} is not one of {', '.join(CATEGORIES)}",
+        )
+    audience = meta.get("audience")
+    if audience is not None and audience not in AUDIENCES:
+        raise ArticleError(
+            path,
+            line_of("audience"),
+            f"audience {audience!r} is not one of {', '.join(AUDIENCES)}",
+        )
+    updated = meta.get("updated")
+    if updated is not None and not isinstance(updated, date):
+        raise ArticleError(path, line_of("updated"), "'updated' must be a date like 2026-11-28")
+    summary = meta.get("summary")
+    if summary is not None and not isinstance(summary, str):
+        raise ArticleError(path, line_of("summary"), "'summary' must be text")
+    lists = {name: _as_str_tuple(path, line_of(name), name, meta.get(name)) for name in LIST_FIELDS}
+    scanned = _scan_body(body, body_line)
+    return Article(
+        id=article_id,
+        title=title.strip(),
+        body=body.strip(),
+        path=path,
+        category=category,
+        audience=audience,
+        updated=updated,
+        summary=shorten(plain_text(summary)) if summary else shorten(_first_paragraph(scanned)),
+        headings=tuple(text for _, text, level, _ in scanned if text and level >= 2),
+        guided_fix=_guided_fix(scanned),
+        links=_links(scanned),
+        unknown_fields=tuple(sorted(str(k) for k in meta if k not in KNOWN_FIELDS)),
+        field_lines=lines,
+        **lists,
+    )
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """Every article that parsed, and an `ArticleError` for every file that did not."""
+
+    articles: tuple[Article, ...]
+    errors: tuple[ArticleError, ...]
+
+
+def article_files(kb_dir: Path) -> list[Path]:
+    return sorted(p for p in kb_dir.rglob("*.md") if p.is_file() and not p.name.startswith("."))
+
+
+def load_articles(kb_dir: Path) -> LoadResult:
+    """Load a KB directory. A bad file never stops the rest: it becomes an error entry.
+
+    When two files claim the same id, the first (by path) wins and the second is an error.
+    """
+    if not kb_dir.is_dir():
+        raise FileNotFoundError(f"knowledge base directory {kb_dir} does not exist")
+    articles: dict[str, Article] = {}
+    errors: list[ArticleError] = []
+    for path in article_files(kb_dir):
+        try:
+            article = parse_article(path)
+        except ArticleError as error:
+            errors.append(error)
+            continue
+        except (OSError, UnicodeDecodeError) as error:
+            errors.append(ArticleError(path, 1, f"cannot read file: {error}"))
+            continue
+        if article.id in articles:
+            first = articles[article.id].path
+            errors.append(
+                ArticleError(
+                    path,
+                    article.field_lines.get("id", 1),
+                    f"duplicate id {article.id!r} (already used by {first})",
+                )
+            )
+            continue
+        articles[article.id] = article
+    return LoadResult(tuple(articles.values()), tuple(errors))

@@ -1,0 +1,65 @@
+"""`tier0 kb lint`: every problem in the KB as `file:line: problem`, errors before warnings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.kb.articles import Article, load_articles
+
+MIN_FIX_STEPS = 1
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    path: Path
+    line: int
+    message: str
+    severity: str = "error"  # error | warning
+
+    def __str__(self) -> str:
+        prefix = "" if self.severity == "error" else "warning: "
+        return f"{self.path}:{self.line}: {prefix}{self.message}"
+
+
+def _article_problems(article: Article, known_ids: set[str]) -> list[Problem]:
+    path, lines = article.path, article.field_lines
+    problems = [
+        Problem(path, lines.get(name, 1), f"unknown field '{name}'")
+        for name in article.unknown_fields
+    ]
+    problems += [
+        Problem(path, link.line, f"broken link: no article with id '{link.target_id}'")
+        for link in article.links
+        if link.target_id not in known_ids
+    ]
+    problems += [
+        Problem(path, lines.get("related", 1), f"'related' names unknown article '{rid}'")
+        for rid in article.related
+        if rid not in known_ids
+    ]
+    if article.guided_fix is not None:
+        fix = article.guided_fix
+        if len(fix.steps) < MIN_FIX_STEPS:
+            problems.append(
+                Problem(path, fix.line, "guided fix has no steps (add '### Step title' headings)")
+            )
+        problems += [
+            Problem(path, step.line, f"guided-fix step '{step.title}' has no instructions")
+            for step in fix.steps
+            if not step.body.strip()
+        ]
+    if article.category is None:
+        problems.append(Problem(path, 2, "no 'category'", "warning"))
+    if not article.summary:
+        problems.append(Problem(path, 2, "no 'summary' and no opening paragraph", "warning"))
+    return problems
+
+
+def lint(kb_dir: Path) -> list[Problem]:
+    loaded = load_articles(kb_dir)
+    problems = [Problem(e.path, e.line, e.message) for e in loaded.errors]
+    known = {article.id for article in loaded.articles}
+    for article in loaded.articles:
+        problems += _article_problems(article, known)
+    return sorted(problems, key=lambda p: (p.severity != "error", str(p.path), p.line))

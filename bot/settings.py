@@ -1,0 +1,215 @@
+"""Settings in one place: defaults, then `tier0.toml`, then `TIER0_*` environment variables.
+
+Nothing reads configuration at import time: `load_settings()` is called once by the
+CLI or the app factory and the resulting frozen `Settings` is passed down explicitly.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+ENV_PREFIX = "TIER0_"
+DEFAULT_CONFIG_FILE = "tier0.toml"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+class SettingsError(ValueError):
+    """A setting has a value we cannot use; the message names the setting and its source."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = Path("var")
+    kb_dir: Path = Path("kb_articles")
+    database_url: str = ""  # empty means: a SQLite file inside data_dir
+    host: str = "127.0.0.1"
+    port: int = 8000
+    threads: int = 8
+    public_url: str = ""  # empty means: http://host:port
+    nlu_data: Path | None = None  # None means: the data packaged with `nlu`
+    nlu_threshold: float | None = None  # None means: the threshold chosen at training
+    api_token: str = ""
+    log_level: str = "INFO"
+    max_message_chars: int = 4000
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'tier0.db').resolve()}"
+
+    @property
+    def effective_public_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+    @property
+    def model_dir(self) -> Path:
+        return self.data_dir / "models" / "nlu"
+
+    def __repr__(self) -> str:
+        """Never print secrets: the token and database password are masked."""
+        shown = {f.name: getattr(self, f.name) for f in fields(self)}
+        shown["api_token"] = "***" if self.api_token else ""
+        shown["database_url"] = mask_url_password(self.database_url)
+        return "Settings(" + ", ".join(f"{k}={v!r}" for k, v in shown.items()) + ")"
+
+
+def mask_url_password(url: str) -> str:
+    """`postgresql://u:secret@h/db` → `postgresql://u:***@h/db`, for logs and errors."""
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    return url.replace(f":{parts.password}@", ":***@", 1)
+
+
+def _parse_path(value: Any) -> Path:
+    if not isinstance(value, str | Path) or not str(value).strip():
+        raise ValueError("expected a non-empty path")
+    return Path(str(value)).expanduser()
+
+
+def _parse_optional_path(value: Any) -> Path | None:
+    return None if value in (None, "") else _parse_path(value)
+
+
+def _parse_int(low: int, high: int) -> Callable[[Any], int]:
+    def parse(value: Any) -> int:
+        if isinstance(value, bool):
+            raise ValueError("expected a whole number")
+        try:
+            number = int(str(value).strip())
+        except ValueError:
+            raise ValueError(f"expected a whole number, got {value!r}") from None
+        if not low <= number <= high:
+            raise ValueError(f"must be between {low} and {high}, got {number}")
+        return number
+
+    return parse
+
+
+def _parse_threshold(value: Any) -> float | None:
+    if value in (None, ""):
+        return None
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        raise ValueError(f"expected a number between 0 and 1, got {value!r}") from None
+    if not 0.0 <= number <= 1.0:
+        raise ValueError(f"must be between 0 and 1, got {number}")
+    return number
+
+
+def _parse_str(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"expected a string, got {type(value).__name__}")
+    return value.strip()
+
+
+def _parse_database_url(value: Any) -> str:
+    url = _parse_str(value)
+    if url and "://" not in url:
+        raise ValueError(
+            "expected a SQLAlchemy URL such as sqlite:///var/tier0.db or "
+            "postgresql+psycopg://user:password@host:5432/tier0"
+        )
+    return url
+
+
+def _parse_public_url(value: Any) -> str:
+    url = _parse_str(value)
+    if url and urlsplit(url).scheme not in ("http", "https"):
+        raise ValueError(f"expected an http:// or https:// URL, got {url!r}")
+    return url
+
+
+def _parse_log_level(value: Any) -> str:
+    level = _parse_str(value).upper()
+    if level not in LOG_LEVELS:
+        raise ValueError(f"expected one of {', '.join(LOG_LEVELS)}, got {value!r}")
+    return level
+
+
+PARSERS: Mapping[str, Callable[[Any], Any]] = {
+    "data_dir": _parse_path,
+    "kb_dir": _parse_path,
+    "database_url": _parse_database_url,
+    "host": _parse_str,
+    "port": _parse_int(1, 65535),
+    "threads": _parse_int(1, 256),
+    "public_url": _parse_public_url,
+    "nlu_data": _parse_optional_path,
+    "nlu_threshold": _parse_threshold,
+    "api_token": _parse_str,
+    "log_level": _parse_log_level,
+    "max_message_chars": _parse_int(1, 1_000_000),
+}
+
+
+def env_name(key: str) -> str:
+    return ENV_PREFIX + key.upper()
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except tomllib.TOMLDecodeError as error:
+        raise SettingsError(f"{path}: not valid TOML: {error}") from None
+    except OSError as error:
+        raise SettingsError(f"{path}: cannot read the configuration file: {error}") from None
+    unknown = sorted(set(data) - set(PARSERS))
+    if unknown:
+        raise SettingsError(
+            f"{path}: unknown setting(s) {', '.join(unknown)}; "
+            f"known settings are {', '.join(sorted(PARSERS))}"
+        )
+    return data
+
+
+def _apply(values: dict[str, Any], raw: Mapping[str, Any], source: Callable[[str], str]) -> None:
+    for key, value in raw.items():
+        try:
+            values[key] = PARSERS[key](value)
+        except ValueError as error:
+            raise SettingsError(f"{source(key)}: {error}") from None
+
+
+def load_settings(
+    config_file: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Layer defaults → TOML file → environment → explicit overrides (CLI flags).
+
+    The TOML file is `config_file`, else `$TIER0_CONFIG`, else `./tier0.toml` if it
+    exists. Every value is validated; the first bad one raises `SettingsError`
+    naming where it came from.
+    """
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    explicit = config_file or (
+        Path(environ["TIER0_CONFIG"]) if environ.get("TIER0_CONFIG") else None
+    )
+    if explicit is not None:
+        _apply(values, _read_toml(explicit), lambda key: f"{explicit}: {key}")
+    elif Path(DEFAULT_CONFIG_FILE).is_file():
+        path = Path(DEFAULT_CONFIG_FILE)
+        _apply(values, _read_toml(path), lambda key: f"{path}: {key}")
+    from_env = {key: environ[env_name(key)] for key in PARSERS if env_name(key) in environ}
+    _apply(values, from_env, env_name)
+    _apply(
+        values,
+        {k: v for k, v in (overrides or {}).items() if v is not None},
+        lambda k: f"--{k.replace('_', '-')}",
+    )
+    return replace(Settings(), **values)

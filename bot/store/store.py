@@ -1,0 +1,153 @@
+"""The store's unit of work: one transaction per conversation turn.
+
+Every turn locks its conversation row first (SELECT ... FOR UPDATE on PostgreSQL,
+BEGIN IMMEDIATE on SQLite), so two app servers handling the same conversation
+take turns instead of overwriting each other's state or numbering two messages alike.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.store.database import create_db_engine, migrate
+from bot.store.models import (
+    ConversationRow,
+    EventRow,
+    FeedbackRow,
+    MessageRow,
+    TicketRow,
+    utcnow,
+)
+
+
+class ConversationNotFound(LookupError):
+    pass
+
+
+class Transaction:
+    """Repository methods over one SQLAlchemy session; committed by `Store.transaction`."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # conversations -----------------------------------------------------------------
+    def create_conversation(self, channel: str, user_id: str) -> ConversationRow:
+        row = ConversationRow(
+            id=uuid.uuid4().hex, channel=channel, user_id=user_id, state={}, message_count=0
+        )
+        self.session.add(row)
+        self.session.flush()
+        return row
+
+    def conversation(self, conversation_id: str, *, lock: bool = False) -> ConversationRow:
+        query = select(ConversationRow).where(ConversationRow.id == conversation_id)
+        if lock:
+            query = query.with_for_update()
+        row = self.session.scalars(query).one_or_none()
+        if row is None:
+            raise ConversationNotFound(conversation_id)
+        return row
+
+    def save_state(self, conversation: ConversationRow, state: dict[str, Any]) -> None:
+        conversation.state = state
+        conversation.updated_at = utcnow()
+
+    # transcript --------------------------------------------------------------------
+    def append_message(
+        self,
+        conversation: ConversationRow,
+        sender: str,
+        kind: str,
+        text: str,
+        payload: dict[str, Any] | None = None,
+        intent: str | None = None,
+        confidence: float | None = None,
+    ) -> MessageRow:
+        conversation.message_count += 1
+        row = MessageRow(
+            conversation_id=conversation.id,
+            seq=conversation.message_count,
+            sender=sender,
+            kind=kind,
+            text=text,
+            payload=payload,
+            intent=intent,
+            confidence=confidence,
+        )
+        self.session.add(row)
+        return row
+
+    def messages(self, conversation_id: str) -> list[MessageRow]:
+        query = (
+            select(MessageRow)
+            .where(MessageRow.conversation_id == conversation_id)
+            .order_by(MessageRow.seq)
+        )
+        return list(self.session.scalars(query))
+
+    def add_event(self, conversation_id: str, event_type: str, data: dict[str, Any]) -> None:
+        self.session.add(EventRow(conversation_id=conversation_id, type=event_type, data=data))
+
+    def events(self, conversation_id: str) -> list[EventRow]:
+        query = (
+            select(EventRow)
+            .where(EventRow.conversation_id == conversation_id)
+            .order_by(EventRow.id)
+        )
+        return list(self.session.scalars(query))
+
+    def add_feedback(self, conversation_id: str, article_id: str, helpful: bool) -> None:
+        self.session.add(
+            FeedbackRow(conversation_id=conversation_id, article_id=article_id, helpful=helpful)
+        )
+
+    # tickets -----------------------------------------------------------------------
+    def add_ticket(self, **fields: Any) -> TicketRow:
+        row = TicketRow(**fields)
+        self.session.add(row)
+        self.session.flush()
+        return row
+
+    def ticket(self, ticket_id: int) -> TicketRow | None:
+        return self.session.get(TicketRow, ticket_id)
+
+    def tickets_for_user(self, channel: str, user_id: str, limit: int = 10) -> list[TicketRow]:
+        query = (
+            select(TicketRow)
+            .where(TicketRow.channel == channel, TicketRow.user_id == user_id)
+            .order_by(TicketRow.id.desc())
+            .limit(limit)
+        )
+        return list(self.session.scalars(query))
+
+    def count(self, model: type[Any]) -> int:
+        return int(self.session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+class Store:
+    """Owns the engine; hands out one `Transaction` per unit of work."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def from_url(cls, url: str, *, upgrade: bool = True) -> Store:
+        engine = create_db_engine(url)
+        if upgrade:
+            migrate(engine)
+        return cls(engine)
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        with self._sessions() as session, session.begin():
+            yield Transaction(session)
+
+    def close(self) -> None:
+        self.engine.dispose()

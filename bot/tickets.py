@@ -1,0 +1,150 @@
+"""The `TicketSystem` extension point and the embedded helpdesk in Tier0's own store.
+
+A handler asks `TicketSystem.create` for a ticket inside the turn's transaction, so a
+ticket and the conversation state that mentions it are committed together or not at all.
+External helpdesks (a later connector) deliver from this local record via an outbox.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from bot.store.models import TicketRow
+from bot.store.store import Transaction
+
+TICKET_STATUSES = ("new", "open", "pending", "resolved", "closed")
+
+_URGENT = re.compile(r"(?i)\b(urgent|asap|immediately|blocker|blocking|critical)\b")
+_OUTAGE = re.compile(
+    r"(?i)\b(outage|production (?:is )?down|everyone|all users|nobody can|data loss|security)\b"
+)
+
+
+@dataclass(frozen=True)
+class TicketDraft:
+    channel: str
+    user_id: str
+    subject: str
+    conversation_id: str | None = None
+    intent: str | None = None
+    entities: dict[str, str] = field(default_factory=dict)
+    transcript: list[dict[str, Any]] = field(default_factory=list)
+    steps_tried: list[dict[str, Any]] = field(default_factory=list)
+    articles: list[dict[str, Any]] = field(default_factory=list)
+    priority: str = "P3"
+    tier: int = 1
+
+
+@dataclass(frozen=True)
+class Ticket:
+    id: int
+    status: str
+    priority: str
+    tier: int
+    subject: str
+    channel: str
+    user_id: str
+    conversation_id: str | None
+    intent: str | None
+    entities: dict[str, str]
+    transcript: list[dict[str, Any]]
+    steps_tried: list[dict[str, Any]]
+    articles: list[dict[str, Any]]
+    created_at: datetime
+    updated_at: datetime
+
+    def belongs_to(self, channel: str, user_id: str) -> bool:
+        return self.channel == channel and self.user_id == user_id
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "status": self.status,
+            "priority": self.priority,
+            "tier": self.tier,
+            "subject": self.subject,
+            "channel": self.channel,
+            "user_id": self.user_id,
+            "conversation_id": self.conversation_id,
+            "intent": self.intent,
+            "entities": self.entities,
+            "transcript": self.transcript,
+            "steps_tried": self.steps_tried,
+            "articles": self.articles,
+            "created_at": self.created_at.isoformat(),
+            "updated_at": self.updated_at.isoformat(),
+        }
+
+
+class TicketSystem(Protocol):
+    def create(self, draft: TicketDraft) -> Ticket: ...
+
+    def get(self, ticket_id: int) -> Ticket | None: ...
+
+    def for_user(self, channel: str, user_id: str) -> list[Ticket]: ...
+
+
+def triage(text: str) -> tuple[str, int]:
+    """First-version priority and tier from the user's words: (P1..P4, tier 1..3).
+
+    An outage or data loss is P1 for tier 2; urgency words make it P2; else P3, tier 1.
+    """
+    if _OUTAGE.search(text):
+        return "P1", 2
+    if _URGENT.search(text):
+        return "P2", 1
+    return "P3", 1
+
+
+def _ticket(row: TicketRow) -> Ticket:
+    return Ticket(
+        id=row.id,
+        status=row.status,
+        priority=row.priority,
+        tier=row.tier,
+        subject=row.subject,
+        channel=row.channel,
+        user_id=row.user_id,
+        conversation_id=row.conversation_id,
+        intent=row.intent,
+        entities=dict(row.entities or {}),
+        transcript=list(row.transcript or []),
+        steps_tried=list(row.steps_tried or []),
+        articles=list(row.articles or []),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+class EmbeddedTicketSystem:
+    """Tickets kept in Tier0's own database, bound to one transaction."""
+
+    def __init__(self, tx: Transaction) -> None:
+        self._tx = tx
+
+    def create(self, draft: TicketDraft) -> Ticket:
+        row = self._tx.add_ticket(
+            conversation_id=draft.conversation_id,
+            channel=draft.channel,
+            user_id=draft.user_id,
+            subject=draft.subject[:200],
+            status="new",
+            priority=draft.priority,
+            tier=draft.tier,
+            intent=draft.intent,
+            entities=draft.entities,
+            transcript=draft.transcript,
+            steps_tried=draft.steps_tried,
+            articles=draft.articles,
+        )
+        return _ticket(row)
+
+    def get(self, ticket_id: int) -> Ticket | None:
+        row = self._tx.ticket(ticket_id)
+        return _ticket(row) if row else None
+
+    def for_user(self, channel: str, user_id: str) -> list[Ticket]:
+        return [_ticket(row) for row in self._tx.tickets_for_user(channel, user_id)]

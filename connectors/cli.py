@@ -1,0 +1,184 @@
+"""The `tier0` command: serve, chat, index, train, kb lint, db upgrade.
+
+Every command takes --data-dir, --kb and --config; they override tier0.toml and
+TIER0_* variables. Errors the user can fix print one line and exit 2; nothing
+prints a traceback for bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from bot.settings import Settings, SettingsError, load_settings
+
+log = logging.getLogger("tier0")
+Command = Callable[[argparse.Namespace, Settings], int]
+
+
+def _common_options() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data-dir", type=Path, help="state directory (default ./var)")
+    common.add_argument("--kb", type=Path, dest="kb_dir", help="knowledge base directory")
+    common.add_argument("--config", type=Path, help="TOML configuration file")
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tier0", description="Tier0 support assistant")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    common = _common_options()
+
+    serve = commands.add_parser("serve", parents=[common], help="serve the HTTP API and pages")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--threads", type=int)
+    serve.add_argument("--debug", action="store_true", help="Flask's reloading debug server")
+
+    chat = commands.add_parser("chat", parents=[common], help="talk to the bot in the terminal")
+    chat.add_argument("--user", default="local", help="user id for tickets (default: local)")
+    chat.add_argument("--conversation", help="resume this conversation id")
+    chat.add_argument("--json", action="store_true", help="JSON lines in and out, for scripts")
+
+    index = commands.add_parser("index", parents=[common], help="build the search index")
+    index.add_argument("--rebuild", action="store_true", help="rebuild even if up to date")
+
+    train = commands.add_parser("train", parents=[common], help="train the NLU model")
+    train.add_argument("--nlu-data", type=Path, help="Rasa NLU YAML file or directory")
+
+    kb = commands.add_parser("kb", help="knowledge-base tools")
+    kb_commands = kb.add_subparsers(dest="kb_command", required=True, metavar="KB_COMMAND")
+    kb_commands.add_parser("lint", parents=[common], help="check every article")
+
+    db = commands.add_parser("db", help="database tools")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")
+    db_commands.add_parser("upgrade", parents=[common], help="apply database migrations")
+    return parser
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    overrides = {
+        key: getattr(args, key, None)
+        for key in ("data_dir", "kb_dir", "host", "port", "threads", "nlu_data")
+    }
+    return load_settings(config_file=args.config, overrides=overrides)
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from connectors.web import create_app
+
+    app = create_app(settings)
+    url = settings.effective_public_url
+    if not settings.api_token and settings.host not in ("127.0.0.1", "localhost", "::1"):
+        log.warning("serving on %s without TIER0_API_TOKEN: ticket reads are open", settings.host)
+    if args.debug:
+        app.run(host=settings.host, port=settings.port, debug=True)
+        return 0
+    import waitress
+
+    log.info("Tier0 serving on http://%s:%d (public URL %s)", settings.host, settings.port, url)
+    waitress.serve(app, host=settings.host, port=settings.port, threads=settings.threads)
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.app import build_assistant
+    from connectors.terminal import run_chat
+
+    assistant = build_assistant(settings)
+    try:
+        run_chat(
+            assistant.engine, input, sys.stdout, user=args.user, conversation_id=args.conversation
+        )
+    finally:
+        assistant.close()
+    return 0
+
+
+def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.app import check_paths, ensure_index
+
+    check_paths(settings)
+    report = ensure_index(settings, force=args.rebuild)
+    for problem in report.errors:
+        print(f"skipped {problem}", file=sys.stderr)
+    state = f"built in {report.seconds:.2f}s" if report.rebuilt else "already up to date"
+    print(f"{report.articles} articles indexed in {settings.index_dir} ({state})")
+    return 0
+
+
+def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.app import check_paths, ensure_model
+
+    check_paths(settings)
+    report = ensure_model(settings, force=True)
+    assert report is not None
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(
+        f"trained {report.intents} intents from {report.examples} examples in "
+        f"{report.seconds:.2f}s (out-of-scope threshold {report.threshold:.2f}) "
+        f"→ {settings.model_dir}"
+    )
+    return 0
+
+
+def cmd_kb_lint(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.kb.lint import lint
+
+    if not settings.kb_dir.is_dir():
+        raise SettingsError(f"--kb: {settings.kb_dir} is not a directory")
+    problems = lint(settings.kb_dir)
+    for problem in problems:
+        print(problem)
+    errors = sum(p.severity == "error" for p in problems)
+    print(f"{errors} error(s), {len(problems) - errors} warning(s)", file=sys.stderr)
+    return 1 if errors else 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.store.database import create_db_engine, current_revision, migrate
+
+    engine = create_db_engine(settings.effective_database_url)
+    migrate(engine)
+    print(f"database at revision {current_revision(engine)}")
+    return 0
+
+
+def _command(args: argparse.Namespace) -> Command:
+    if args.command == "kb":
+        return cmd_kb_lint
+    if args.command == "db":
+        return cmd_db_upgrade
+    commands: dict[str, Command] = {
+        "serve": cmd_serve,
+        "chat": cmd_chat,
+        "index": cmd_index,
+        "train": cmd_train,
+    }
+    return commands[args.command]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = settings_from(args)
+        logging.basicConfig(
+            level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+        return _command(args)(args, settings)
+    except SettingsError as error:
+        print(f"tier0: configuration error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except (ValueError, OSError) as error:  # training data, article or filesystem problems
+        print(f"tier0: error: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,43 @@
+"""The Flask app: HTTP API v1, the KB article pages and health, from one factory."""
+
+from __future__ import annotations
+
+from flask import Flask, Response
+
+from bot.app import Assistant, build_assistant
+from bot.settings import Settings, load_settings
+from connectors.web.api import api
+from connectors.web.errors import register_error_handlers
+from connectors.web.pages import make_markdown, pages
+
+MAX_BODY_BYTES = 256 * 1024
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    ),
+    "X-Frame-Options": "DENY",
+}
+
+
+def create_app(settings: Settings | None = None, assistant: Assistant | None = None) -> Flask:
+    """Build the WSGI app; `assistant` may be passed in by tests or the CLI."""
+    settings = settings or (assistant.settings if assistant else load_settings())
+    app = Flask(__name__)
+    app.config.update(MAX_CONTENT_LENGTH=MAX_BODY_BYTES, JSON_SORT_KEYS=False)
+    app.extensions["tier0"] = assistant or build_assistant(settings)
+    app.extensions["tier0.markdown"] = make_markdown()
+    app.register_blueprint(api)
+    app.register_blueprint(pages)
+    register_error_handlers(app)
+
+    @app.after_request
+    def _security_headers(response: Response) -> Response:
+        for header, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(header, value)
+        return response
+
+    return app

@@ -1,0 +1,142 @@
+"""HTTP API v1: translate JSON requests to engine calls and replies back to JSON.
+
+Everything about a request's shape is checked here, with a precise message; the
+engine's own checks (empty text, unknown choice) come back as its exceptions.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from bot.app import Assistant
+from bot.engine import InvalidMessage, MessageTooLong, UnknownChoice
+from bot.store import ConversationNotFound
+from bot.types import IncomingMessage, Participant, reply_to_dict
+from connectors.web.errors import ApiError
+from connectors.web.openapi import openapi_document
+
+api = Blueprint("api_v1", __name__, url_prefix="/api/v1")
+MAX_ID_LENGTH = 200
+
+
+def assistant() -> Assistant:
+    return current_app.extensions["tier0"]
+
+
+def _json_body(*, required: bool) -> dict[str, Any]:
+    if not request.get_data(cache=True) and not required:
+        return {}
+    if not request.is_json:
+        raise ApiError(
+            415,
+            "unsupported_media_type",
+            f"send JSON with Content-Type: application/json (got {request.mimetype or 'none'!r})",
+        )
+    body = request.get_json(silent=True)
+    if body is None:
+        raise ApiError(400, "invalid_json", "the request body is not valid JSON")
+    if not isinstance(body, dict):
+        raise ApiError(400, "invalid_body", "the request body must be a JSON object")
+    return body
+
+
+def _optional_str(body: dict[str, Any], key: str) -> str | None:
+    value = body.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_ID_LENGTH:
+        raise ApiError(
+            400,
+            "invalid_field",
+            f"'{key}' must be a non-empty string of at most {MAX_ID_LENGTH} characters",
+        )
+    return value.strip()
+
+
+def _authorised() -> bool:
+    token = assistant().settings.api_token
+    given = request.headers.get("Authorization", "")
+    return bool(token) and hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
+
+
+@api.post("/conversations")
+def create_conversation() -> tuple[Response, int]:
+    body = _json_body(required=False)
+    unknown = sorted(set(body) - {"user", "channel"})
+    if unknown:
+        raise ApiError(400, "unknown_field", f"unknown field(s): {', '.join(unknown)}")
+    channel = _optional_str(body, "channel") or "api"
+    user = _optional_str(body, "user")
+    # Only a trusted caller (holding the API token) may say who the user is;
+    # otherwise the conversation is anonymous and its tickets private to it.
+    participant = Participant(channel, user if user and _authorised() else "anonymous")
+    conversation_id = assistant().engine.start_conversation(participant)
+    return jsonify(id=conversation_id), 201
+
+
+def _message_from(conversation_id: str, body: dict[str, Any]) -> IncomingMessage:
+    unknown = sorted(set(body) - {"text", "choice"})
+    if unknown:
+        raise ApiError(400, "unknown_field", f"unknown field(s): {', '.join(unknown)}")
+    text, choice = body.get("text"), body.get("choice")
+    if (text is None) == (choice is None):
+        raise ApiError(400, "invalid_body", "send exactly one of 'text' or 'choice'")
+    if text is not None and not isinstance(text, str):
+        raise ApiError(400, "invalid_field", "'text' must be a string")
+    if choice is not None and (not isinstance(choice, str) or len(choice) > MAX_ID_LENGTH):
+        raise ApiError(400, "invalid_field", "'choice' must be a choice id string")
+    return IncomingMessage(conversation_id, text=text, choice_id=choice)
+
+
+@api.post("/conversations/<conversation_id>/messages")
+def post_message(conversation_id: str) -> Response:
+    message = _message_from(conversation_id, _json_body(required=True))
+    try:
+        replies = assistant().engine.handle(message)
+    except ConversationNotFound:
+        raise ApiError(
+            404, "conversation_not_found", f"no conversation {conversation_id!r}"
+        ) from None
+    except MessageTooLong as error:
+        raise ApiError(413, error.code, str(error)) from None
+    except UnknownChoice as error:
+        raise ApiError(422, error.code, str(error)) from None
+    except InvalidMessage as error:
+        raise ApiError(400, error.code, str(error)) from None
+    return jsonify(conversation_id=conversation_id, replies=[reply_to_dict(r) for r in replies])
+
+
+@api.get("/conversations/<conversation_id>")
+def get_conversation(conversation_id: str) -> Response:
+    try:
+        view = assistant().engine.conversation(conversation_id)
+    except ConversationNotFound:
+        raise ApiError(
+            404, "conversation_not_found", f"no conversation {conversation_id!r}"
+        ) from None
+    return jsonify(
+        id=view.id,
+        channel=view.channel,
+        created_at=view.created_at,
+        messages=view.messages,
+    )
+
+
+@api.get("/tickets/<ticket_id>")
+def get_ticket(ticket_id: str) -> Response:
+    if assistant().settings.api_token and not _authorised():
+        raise ApiError(401, "unauthorized", "send Authorization: Bearer <TIER0_API_TOKEN>")
+    ticket = None
+    if ticket_id.isdigit() and len(ticket_id) < 10:
+        ticket = assistant().engine.ticket(int(ticket_id))
+    if ticket is None:
+        raise ApiError(404, "ticket_not_found", f"no ticket {ticket_id!r}")
+    return jsonify(ticket.to_dict())
+
+
+@api.get("/openapi.json")
+def openapi() -> Response:
+    return jsonify(openapi_document())

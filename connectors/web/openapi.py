@@ -1,0 +1,288 @@
+"""The OpenAPI 3.1 description of HTTP API v1; tests check responses against it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _errors(*statuses: int) -> dict[str, Any]:
+    text = {
+        400: "Malformed request (invalid JSON, wrong field types, empty text)",
+        401: "Missing or wrong API token",
+        404: "Unknown conversation or ticket",
+        413: "Text longer than the limit (4,000 characters) or body too large",
+        415: "Content-Type is not application/json",
+        422: "The choice id is not on offer in this conversation",
+    }
+    return {str(s): _json(_ref("Error"), text[s]) for s in statuses}
+
+
+CHOICE = {
+    "type": "object",
+    "required": ["id", "label"],
+    "properties": {"id": {"type": "string"}, "label": {"type": "string"}},
+}
+
+REPLY = {
+    "type": "object",
+    "required": ["type", "text"],
+    "properties": {
+        "type": {"enum": ["text", "choices", "article", "ticket"]},
+        "text": {"type": "string"},
+        "choices": {"type": "array", "items": _ref("Choice")},
+        "article_id": {"type": "string"},
+        "title": {"type": "string"},
+        "url": {"type": "string"},
+        "ticket_id": {"type": "integer"},
+        "status": {"type": "string"},
+    },
+    "allOf": [
+        {"if": {"properties": {"type": {"const": "choices"}}}, "then": {"required": ["choices"]}},
+        {
+            "if": {"properties": {"type": {"const": "article"}}},
+            "then": {"required": ["article_id", "title", "url"]},
+        },
+        {
+            "if": {"properties": {"type": {"const": "ticket"}}},
+            "then": {"required": ["ticket_id", "status"]},
+        },
+    ],
+}
+
+MESSAGE = {
+    "type": "object",
+    "required": ["seq", "sender", "type", "text", "created_at"],
+    "properties": {
+        "seq": {"type": "integer"},
+        "sender": {"enum": ["user", "bot"]},
+        "type": {"type": "string"},
+        "text": {"type": "string"},
+        "created_at": {"type": "string", "format": "date-time"},
+        "intent": {"type": ["string", "null"]},
+        "confidence": {"type": ["number", "null"]},
+        "choice": {"type": "string"},
+    },
+}
+
+TICKET = {
+    "type": "object",
+    "required": [
+        "id",
+        "status",
+        "priority",
+        "tier",
+        "subject",
+        "transcript",
+        "steps_tried",
+        "articles",
+        "created_at",
+    ],
+    "properties": {
+        "id": {"type": "integer"},
+        "status": {"enum": ["new", "open", "pending", "resolved", "closed"]},
+        "priority": {"enum": ["P1", "P2", "P3", "P4"]},
+        "tier": {"type": "integer", "minimum": 1, "maximum": 3},
+        "subject": {"type": "string"},
+        "channel": {"type": "string"},
+        "user_id": {"type": "string"},
+        "conversation_id": {"type": ["string", "null"]},
+        "intent": {"type": ["string", "null"]},
+        "entities": {"type": "object", "additionalProperties": {"type": "string"}},
+        "transcript": {"type": "array", "items": _ref("Message")},
+        "steps_tried": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["article_id", "step", "title", "outcome"],
+                "properties": {
+                    "article_id": {"type": "string"},
+                    "step": {"type": "integer"},
+                    "title": {"type": "string"},
+                    "outcome": {"enum": ["fixed", "not_fixed"]},
+                },
+            },
+        },
+        "articles": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["article_id", "title"],
+                "properties": {
+                    "article_id": {"type": "string"},
+                    "title": {"type": "string"},
+                    "feedback": {"enum": ["helpful", "not_helpful", None]},
+                },
+            },
+        },
+        "created_at": {"type": "string", "format": "date-time"},
+        "updated_at": {"type": "string", "format": "date-time"},
+    },
+}
+
+ERROR = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+        }
+    },
+}
+
+SCHEMAS = {
+    "Choice": CHOICE,
+    "Reply": REPLY,
+    "Message": MESSAGE,
+    "Ticket": TICKET,
+    "Error": ERROR,
+    "ConversationCreated": {
+        "type": "object",
+        "required": ["id"],
+        "properties": {"id": {"type": "string"}},
+    },
+    "Replies": {
+        "type": "object",
+        "required": ["replies"],
+        "properties": {
+            "conversation_id": {"type": "string"},
+            "replies": {"type": "array", "items": _ref("Reply")},
+        },
+    },
+    "Conversation": {
+        "type": "object",
+        "required": ["id", "channel", "created_at", "messages"],
+        "properties": {
+            "id": {"type": "string"},
+            "channel": {"type": "string"},
+            "created_at": {"type": "string", "format": "date-time"},
+            "messages": {"type": "array", "items": _ref("Message")},
+        },
+    },
+    "Health": {
+        "type": "object",
+        "required": ["status"],
+        "properties": {
+            "status": {"enum": ["ok", "unavailable"]},
+            "articles": {"type": "integer"},
+            "database": {"type": "string"},
+        },
+    },
+}
+
+NEW_MESSAGE = {
+    "type": "object",
+    "oneOf": [
+        {
+            "required": ["text"],
+            "properties": {"text": {"type": "string", "maxLength": 4000}},
+            "additionalProperties": False,
+        },
+        {
+            "required": ["choice"],
+            "properties": {"choice": {"type": "string"}},
+            "additionalProperties": False,
+        },
+    ],
+}
+
+
+def _paths() -> dict[str, Any]:
+    conversation_id = {
+        "name": "conversation_id",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string"},
+    }
+    return {
+        "/api/v1/conversations": {
+            "post": {
+                "summary": "Start a conversation",
+                "requestBody": {
+                    "required": False,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "additionalProperties": False,
+                                "properties": {
+                                    "user": {"type": "string"},
+                                    "channel": {"type": "string"},
+                                },
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "201": _json(_ref("ConversationCreated"), "Created"),
+                    **_errors(400, 415),
+                },
+            }
+        },
+        "/api/v1/conversations/{conversation_id}/messages": {
+            "post": {
+                "summary": "Send the user's text or a choice id; get the bot's replies",
+                "parameters": [conversation_id],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": NEW_MESSAGE}},
+                },
+                "responses": {
+                    "200": _json(_ref("Replies"), "The bot's replies"),
+                    **_errors(400, 404, 413, 415, 422),
+                },
+            }
+        },
+        "/api/v1/conversations/{conversation_id}": {
+            "get": {
+                "summary": "The conversation's transcript",
+                "parameters": [conversation_id],
+                "responses": {"200": _json(_ref("Conversation"), "Transcript"), **_errors(404)},
+            }
+        },
+        "/api/v1/tickets/{ticket_id}": {
+            "get": {
+                "summary": "A ticket with its transcript, steps tried and articles shown",
+                "parameters": [
+                    {
+                        "name": "ticket_id",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "integer"},
+                    }
+                ],
+                "security": [{}, {"bearer": []}],
+                "responses": {"200": _json(_ref("Ticket"), "The ticket"), **_errors(401, 404)},
+            }
+        },
+        "/healthz": {
+            "get": {
+                "summary": "Liveness and readiness: database reachable, index loaded",
+                "responses": {
+                    "200": _json(_ref("Health"), "Ready"),
+                    "503": _json(_ref("Health"), "Not ready"),
+                },
+            }
+        },
+    }
+
+
+def openapi_document() -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Tier0 HTTP API", "version": "1.0.0"},
+        "paths": _paths(),
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }

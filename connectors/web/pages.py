@@ -1,0 +1,62 @@
+"""Human-facing pages: the KB article view (the `url` of every article reply) and health."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, current_app, jsonify, render_template
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+from sqlalchemy import text
+
+from bot.app import Assistant
+
+pages = Blueprint("pages", __name__)
+
+
+def assistant() -> Assistant:
+    return current_app.extensions["tier0"]
+
+
+def make_markdown() -> MarkdownIt:
+    """CommonMark with raw HTML disabled; links to `other.md` become `/kb/other`.
+
+    With `html` off, markdown-it escapes any HTML in an article and refuses
+    `javascript:` links, so rendered articles need no further sanitising.
+    """
+    md = MarkdownIt("commonmark", {"html": False}).enable("table")
+    default_link_open = md.renderer.rules.get("link_open")
+
+    def link_open(tokens, idx, options, env):  # type: ignore[no-untyped-def]
+        href = tokens[idx].attrGet("href") or ""
+        if href.endswith(".md") and "://" not in href and not href.startswith("/"):
+            tokens[idx].attrSet("href", "/kb/" + href.rsplit("/", 1)[-1][:-3])
+        if default_link_open:
+            return default_link_open(tokens, idx, options, env)
+        return md.renderer.renderToken(tokens, idx, options, env)
+
+    md.add_render_rule("link_open", link_open)
+    return md
+
+
+@pages.get("/")
+def home() -> str:
+    articles = sorted(assistant().kb.articles, key=lambda a: (a.category or "", a.title))
+    return render_template("kb_index.html", articles=articles)
+
+
+@pages.get("/kb/<article_id>")
+def article(article_id: str) -> str:
+    found = assistant().kb.get(article_id)
+    if found is None:
+        abort(404)
+    html = Markup(current_app.extensions["tier0.markdown"].render(found.body))
+    return render_template("article.html", article=found, body=html)
+
+
+@pages.get("/healthz")
+def healthz() -> tuple[Response, int]:
+    try:
+        with assistant().store.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception:  # any database failure means "not ready"
+        return jsonify(status="unavailable", database="unreachable"), 503
+    return jsonify(status="ok", database="ok", articles=len(assistant().kb.articles)), 200

@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from bot.kb.index import TantivyKnowledgeBase, build_index
+from bot.kb.query import search_terms
+
+ARTICLE = "---\ntitle: {title}\ncategory: howto\ntags: [{tags}]\n---\n{body}\n"
+
+
+def write(kb: Path, name: str, title: str, body: str, tags: str = "") -> None:
+    (kb / f"{name}.md").write_text(ARTICLE.format(title=title, body=body, tags=tags))
+
+
+@pytest.fixture
+def small_kb(tmp_path: Path) -> tuple[Path, Path]:
+    kb = tmp_path / "kb"
+    kb.mkdir()
+    write(kb, "install-windows", "Install on Windows", "Run the installer as administrator.",
+          "setup, windows")
+    write(kb, "backup", "Back up your data", "Copy the database file somewhere safe.", "backups")
+    write(kb, "slack", "Connect Slack", "Create a Slack app and paste the signing secret.")
+    (kb / "broken.md").write_text("---\ntitle: [\n---\n")
+    return kb, tmp_path / "index"
+
+
+def test_search_terms_are_parser_safe() -> None:
+    assert search_terms("Can't install C++ on Windows: \"AND\" (error)") == [
+        "cant", "install", "c", "windows", "error"
+    ]
+    assert search_terms("(" * 10_000) == []
+    assert len(search_terms(" ".join(f"word{i}" for i in range(500)))) == 32
+
+
+def test_build_search_and_skip_when_current(small_kb: tuple[Path, Path]) -> None:
+    kb, index = small_kb
+    report = build_index(kb, index)
+    assert report.rebuilt and report.articles == 3
+    assert any("broken.md" in e for e in report.errors), "a bad file is reported, not fatal"
+    assert not build_index(kb, index).rebuilt
+    search = TantivyKnowledgeBase(kb, index)
+    hits = search.search("how do I install it on windows?")
+    assert hits[0].article_id == "install-windows"
+    assert hits[0].matched_terms == 2 and hits[0].coverage == 1.0
+    assert search.search("backing up my data")[0].article_id == "backup"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['"', "can't", "C++", "a:b", "title:x", "AND", "foo AND", "*", "((((", "(" * 10_000,
+     "🔥🙈", "x" * 10_000, "", "   ", "NOT OR AND", "\x00", "install~2 ^3 [1 TO 5]"],
+)
+def test_any_text_searches_without_raising(small_kb: tuple[Path, Path], text: str) -> None:
+    kb, index = small_kb
+    build_index(kb, index)
+    assert isinstance(TantivyKnowledgeBase(kb, index).search(text), list)
+
+
+def test_rebuild_is_visible_to_a_running_searcher(small_kb: tuple[Path, Path]) -> None:
+    kb, index = small_kb
+    build_index(kb, index)
+    search = TantivyKnowledgeBase(kb, index)
+    assert not search.search("kubernetes helm chart")
+    time.sleep(0.01)
+    write(kb, "helm", "Deploy with the Helm chart", "Use kubernetes and helm.")
+    assert build_index(kb, index).rebuilt
+    assert search.search("kubernetes helm chart")[0].article_id == "helm"
+    assert search.get("helm") is not None
+
+
+def test_missing_index_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="tier0 index"):
+        TantivyKnowledgeBase(tmp_path, tmp_path / "index")
