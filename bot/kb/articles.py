@@ -26,6 +26,8 @@ ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 FENCE = re.compile(r"^\s*(```|~~~)")
 LINK = re.compile(r"\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
+INLINE_CODE = re.compile(r"`[^`\n]*`")
+EMPHASIS = re.compile(r"(?<![\w*])([*_]{1,3})(?=\S)(.+?)(?<=\S)\1(?![\w*])")
 SUMMARY_LIMIT = 300
 
 
@@ -124,84 +126,100 @@ def _as_str_tuple(path: Path, line: int, name: str, value: Any) -> tuple[str, ..
     return tuple(str(v).strip() for v in value if str(v).strip())
 
 
-def _scan_body(body: str, first_line: int) -> list[tuple[int, str | None, int, str]]:
-    """Yield (line number, heading text or None, heading level, raw line), skipping code."""
+@dataclass(frozen=True)
+class Line:
+    """One body line: its number, heading text and level if it is a heading, code or not."""
+
+    number: int
+    raw: str
+    heading: str | None = None
+    level: int = 0
+    in_code: bool = False
+
+
+def _scan_body(body: str, first_line: int) -> list[Line]:
+    """Classify body lines; headings inside fenced code blocks are not headings."""
     scanned = []
     in_code = False
     for offset, raw in enumerate(body.splitlines()):
         number = first_line + offset
         if FENCE.match(raw):
             in_code = not in_code
-            scanned.append((number, None, 0, raw))
+            scanned.append(Line(number, raw, in_code=True))
             continue
         match = None if in_code else HEADING.match(raw)
         if match:
-            scanned.append((number, match.group(2).strip(), len(match.group(1)), raw))
+            scanned.append(Line(number, raw, match.group(2).strip(), len(match.group(1))))
         else:
-            scanned.append((number, None, 0, raw))
+            scanned.append(Line(number, raw, in_code=in_code))
     return scanned
 
 
-def _guided_fix(scanned: list[tuple[int, str | None, int, str]]) -> GuidedFix | None:
+def _guided_fix(scanned: list[Line]) -> GuidedFix | None:
     start = next(
         (
             i
-            for i, (_, text, level, _) in enumerate(scanned)
-            if level == 2 and text and text.lower() == GUIDED_FIX_HEADING
+            for i, line in enumerate(scanned)
+            if line.level == 2 and (line.heading or "").lower() == GUIDED_FIX_HEADING
         ),
         None,
     )
     if start is None:
         return None
     steps: list[Step] = []
-    current: tuple[str, int] | None = None
+    current: Line | None = None
     body: list[str] = []
-    for number, text, level, raw in [*scanned[start + 1 :], (0, "", 1, "")]:
-        if level in (1, 2, 3):
+    for line in [*scanned[start + 1 :], Line(0, "", "", 1)]:
+        if line.level in (1, 2, 3):
             if current:
-                steps.append(Step(current[0], "\n".join(body).strip(), current[1]))
-            if level < 3:
+                steps.append(Step(current.heading or "", "\n".join(body).strip(), current.number))
+            if line.level < 3:
                 break
-            current, body = (text or "", number), []
+            current, body = line, []
         elif current:
-            body.append(raw)
-    return GuidedFix(tuple(steps), scanned[start][0])
+            body.append(line.raw)
+    return GuidedFix(tuple(steps), scanned[start].number)
 
 
-def _links(scanned: list[tuple[int, str | None, int, str]]) -> tuple[Link, ...]:
+def _links(scanned: list[Line]) -> tuple[Link, ...]:
+    """Internal links (`other.md`, `other.md#part`) outside code, with their line numbers."""
     links = []
-    for number, _, _, raw in scanned:
-        for target in LINK.findall(raw):
+    for line in scanned:
+        if line.in_code:
+            continue
+        for target in LINK.findall(INLINE_CODE.sub("", line.raw)):
             if "://" in target or target.startswith(("#", "mailto:", "/")):
                 continue
             file_part = target.split("#", 1)[0]
             if file_part.endswith(".md"):
-                links.append(Link(Path(file_part).stem, number))
+                links.append(Link(Path(file_part).stem, line.number))
     return tuple(links)
 
 
-def _first_paragraph(scanned: list[tuple[int, str | None, int, str]]) -> str:
+def _first_paragraph(scanned: list[Line]) -> str:
     paragraph: list[str] = []
-    in_code = False
-    for _, heading, _, raw in scanned:
-        if FENCE.match(raw):
-            in_code = not in_code
-            continue
-        if in_code or heading:
+    for line in scanned:
+        if line.in_code or line.heading:
             if paragraph:
                 break
             continue
-        if raw.strip():
-            paragraph.append(raw.strip())
+        if line.raw.strip():
+            paragraph.append(line.raw.strip())
         elif paragraph:
             break
     return plain_text(" ".join(paragraph))
 
 
 def plain_text(markdown: str) -> str:
-    """A rough Markdown → plain text for extracts: links keep their text, markup goes."""
+    """Markdown → plain text for chat extracts: strip markup, never characters in words.
+
+    `TIER0_DATABASE_URL` and `kb_articles` must survive; `*emphasis*`, `` `code` ``,
+    link syntax, heading and quote markers go.
+    """
     text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", markdown)
-    text = re.sub(r"[*_`>#]+", "", text)
+    text = INLINE_CODE.sub(lambda match: match.group(0).strip("`"), text)
+    text = EMPHASIS.sub(r"\2", text)
+    text = re.sub(r"(?m)^\s{0,3}(?:#{1,6}\s+|>\s?)", "", text)
     return re.sub(r"\s+", " ", text).strip()
 
 
@@ -260,7 +278,7 @@ def parse_article(path: Path, text: str | None = None) -> Article:
         audience=audience,
         updated=updated,
         summary=shorten(plain_text(summary)) if summary else shorten(_first_paragraph(scanned)),
-        headings=tuple(text for _, text, level, _ in scanned if text and level >= 2),
+        headings=tuple(line.heading for line in scanned if line.heading and line.level >= 2),
         guided_fix=_guided_fix(scanned),
         links=_links(scanned),
         unknown_fields=tuple(sorted(str(k) for k in meta if k not in KNOWN_FIELDS)),

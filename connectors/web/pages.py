@@ -26,9 +26,11 @@ def make_markdown() -> MarkdownIt:
     default_link_open = md.renderer.rules.get("link_open")
 
     def link_open(tokens, idx, options, env):  # type: ignore[no-untyped-def]
-        href = tokens[idx].attrGet("href") or ""
-        if href.endswith(".md") and "://" not in href and not href.startswith("/"):
-            tokens[idx].attrSet("href", "/kb/" + href.rsplit("/", 1)[-1][:-3])
+        href = str(tokens[idx].attrGet("href") or "")
+        target, _, anchor = href.partition("#")
+        if target.endswith(".md") and "://" not in target and not target.startswith("/"):
+            new_href = "/kb/" + target.rsplit("/", 1)[-1][:-3] + (f"#{anchor}" if anchor else "")
+            tokens[idx].attrSet("href", new_href)
         if default_link_open:
             return default_link_open(tokens, idx, options, env)
         return md.renderer.renderToken(tokens, idx, options, env)

@@ -59,7 +59,8 @@ def test_summary_defaults_to_first_paragraph(tmp_path: Path) -> None:
     [
         ("no front matter\n", 1, "missing YAML front matter"),
         ("---\ntitle: A\n", 1, "not closed"),
-        ("---\ntitle: [unclosed\n---\nbody\n", 3, "invalid YAML"),
+        ("---\ntitle: [unclosed\n---\nbody\n", 2, "invalid YAML"),
+        ("---\ntitle: a\nfoo: b: c\n---\n", 3, "invalid YAML"),
         ("---\ncategory: howto\n---\nbody\n", 2, "missing 'title'"),
         ("---\ntitle: A\ncategory: recipes\n---\n", 3, "category 'recipes' is not one of"),
         ("---\ntitle: A\ntags: {a: 1}\n---\n", 3, "'tags' must be a list"),
@@ -80,13 +81,13 @@ def test_bad_file_never_stops_loading_and_lint_reports_everything(tmp_path: Path
     write(tmp_path, "good.md", GOOD.replace("other.md", "second.md"))
     write(tmp_path, "second.md", "---\ntitle: Second\ncolour: red\nrelated: [ghost]\n---\nSee [x](nowhere.md)\n")
     write(tmp_path, "broken.md", "---\ntitle: [\n---\n")
-    write(tmp_path, "dupe.md", "---\ntitle: Dupe\nid: good\n---\nx\n")
+    write(tmp_path, "z-dupe.md", "---\ntitle: Dupe\nid: good\n---\nx\n")
     loaded = load_articles(tmp_path)
     assert {a.id for a in loaded.articles} == {"good", "second"}
     assert len(loaded.errors) == 2
     messages = [str(p) for p in lint(tmp_path)]
     assert any("broken.md:2: invalid YAML" in m for m in messages)
-    assert any("dupe.md:3: duplicate id 'good'" in m for m in messages)
+    assert any("z-dupe.md:3: duplicate id 'good'" in m for m in messages)
     assert any("second.md:3: unknown field 'colour'" in m for m in messages)
     assert any("second.md:4: 'related' names unknown article 'ghost'" in m for m in messages)
     assert any("second.md:6: broken link: no article with id 'nowhere'" in m for m in messages)
@@ -96,5 +97,5 @@ def test_bad_file_never_stops_loading_and_lint_reports_everything(tmp_path: Path
 def test_empty_guided_fix_step_is_reported(tmp_path: Path) -> None:
     write(tmp_path, "a.md", "---\ntitle: A\ncategory: faq\n---\nx\n\n## Guided fix\n\n### Empty\n\n### Full\nDo it.\n")
     assert [str(p) for p in lint(tmp_path)] == [
-        f"{tmp_path / 'a.md'}:8: guided-fix step 'Empty' has no instructions"
+        f"{tmp_path / 'a.md'}:9: guided-fix step 'Empty' has no instructions"
     ]
