@@ -91,7 +91,12 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     assistant = build_assistant(settings)
     try:
         run_chat(
-            assistant.engine, input, sys.stdout, user=args.user, conversation_id=args.conversation
+            assistant.engine,
+            input,
+            sys.stdout,
+            user=args.user,
+            conversation_id=args.conversation,
+            json_lines=args.json,
         )
     finally:
         assistant.close()

@@ -74,9 +74,7 @@ def prepared_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-def database_url(
-    request: pytest.FixtureRequest, tmp_path: Path, pg_database: str | None
-) -> str:
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, pg_database: str | None) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'tier0.db'}"
     if pg_database is None:

@@ -26,7 +26,7 @@ from bot.locks import file_lock
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 MANIFEST = "manifest.json"
 SEARCH_FIELDS = ("title", "headings", "tags", "body")
 FIELD_BOOSTS = {"title": 3.0, "tags": 2.0, "headings": 1.5, "body": 1.0}
@@ -83,7 +83,7 @@ def _document(article: Article) -> tantivy.Document:
         id=article.id,
         title=article.title,
         headings=" \n".join(article.headings),
-        tags=" ".join(article.tags + article.products),
+        tags=" ".join(article.tags),
         body=article.body,
         category=article.category or "",
     )

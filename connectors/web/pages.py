@@ -25,7 +25,8 @@ def make_markdown() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False}).enable("table")
     default_link_open = md.renderer.rules.get("link_open")
 
-    def link_open(tokens, idx, options, env):  # type: ignore[no-untyped-def]
+    # markdown-it binds render rules as methods of the renderer: (self, tokens, ...).
+    def link_open(renderer, tokens, idx, options, env):  # type: ignore[no-untyped-def]
         href = str(tokens[idx].attrGet("href") or "")
         target, _, anchor = href.partition("#")
         if target.endswith(".md") and "://" not in target and not target.startswith("/"):
@@ -33,7 +34,7 @@ def make_markdown() -> MarkdownIt:
             tokens[idx].attrSet("href", new_href)
         if default_link_open:
             return default_link_open(tokens, idx, options, env)
-        return md.renderer.renderToken(tokens, idx, options, env)
+        return renderer.renderToken(tokens, idx, options, env)
 
     md.add_render_rule("link_open", link_open)
     return md

@@ -43,7 +43,8 @@ def test_parse_article_with_guided_fix(tmp_path: Path) -> None:
     assert article.summary == "How to reset a forgotten password."
     assert article.guided_fix is not None
     assert [s.title for s in article.guided_fix.steps] == [
-        "Open the sign-in page", 'Click "Forgot password"'
+        "Open the sign-in page",
+        'Click "Forgot password"',
     ]
     assert "not a step" in article.guided_fix.steps[0].body
     assert article.links[0].target_id == "other" and article.links[0].line == 7
@@ -79,7 +80,11 @@ def test_errors_name_file_and_line(tmp_path: Path, text: str, line: int, message
 
 def test_bad_file_never_stops_loading_and_lint_reports_everything(tmp_path: Path) -> None:
     write(tmp_path, "good.md", GOOD.replace("other.md", "second.md"))
-    write(tmp_path, "second.md", "---\ntitle: Second\ncolour: red\nrelated: [ghost]\n---\nSee [x](nowhere.md)\n")
+    write(
+        tmp_path,
+        "second.md",
+        "---\ntitle: Second\ncolour: red\nrelated: [ghost]\n---\nSee [x](nowhere.md)\n",
+    )
     write(tmp_path, "broken.md", "---\ntitle: [\n---\n")
     write(tmp_path, "z-dupe.md", "---\ntitle: Dupe\nid: good\n---\nx\n")
     loaded = load_articles(tmp_path)
@@ -95,7 +100,9 @@ def test_bad_file_never_stops_loading_and_lint_reports_everything(tmp_path: Path
 
 
 def test_empty_guided_fix_step_is_reported(tmp_path: Path) -> None:
-    write(tmp_path, "a.md", "---\ntitle: A\ncategory: faq\n---\nx\n\n## Guided fix\n\n### Empty\n\n### Full\nDo it.\n")
+    body = "---\ntitle: A\ncategory: faq\n---\nx\n\n## Guided fix\n\n### Empty\n\n"
+    body += "### Full\nDo it.\n"
+    write(tmp_path, "a.md", body)
     assert [str(p) for p in lint(tmp_path)] == [
         f"{tmp_path / 'a.md'}:9: guided-fix step 'Empty' has no instructions"
     ]

@@ -19,8 +19,13 @@ def write(kb: Path, name: str, title: str, body: str, tags: str = "") -> None:
 def small_kb(tmp_path: Path) -> tuple[Path, Path]:
     kb = tmp_path / "kb"
     kb.mkdir()
-    write(kb, "install-windows", "Install on Windows", "Run the installer as administrator.",
-          "setup, windows")
+    write(
+        kb,
+        "install-windows",
+        "Install on Windows",
+        "Run the installer as administrator.",
+        "setup, windows",
+    )
     write(kb, "backup", "Back up your data", "Copy the database file somewhere safe.", "backups")
     write(kb, "slack", "Connect Slack", "Create a Slack app and paste the signing secret.")
     (kb / "broken.md").write_text("---\ntitle: [\n---\n")
@@ -28,8 +33,12 @@ def small_kb(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def test_search_terms_are_parser_safe() -> None:
-    assert search_terms("Can't install C++ on Windows: \"AND\" (error)") == [
-        "cant", "install", "c", "windows", "error"
+    assert search_terms('Can\'t install C++ on Windows: "AND" (error)') == [
+        "cant",
+        "install",
+        "c",
+        "windows",
+        "error",
     ]
     assert search_terms("(" * 10_000) == []
     assert len(search_terms(" ".join(f"word{i}" for i in range(500)))) == 32
@@ -50,8 +59,25 @@ def test_build_search_and_skip_when_current(small_kb: tuple[Path, Path]) -> None
 
 @pytest.mark.parametrize(
     "text",
-    ['"', "can't", "C++", "a:b", "title:x", "AND", "foo AND", "*", "((((", "(" * 10_000,
-     "🔥🙈", "x" * 10_000, "", "   ", "NOT OR AND", "\x00", "install~2 ^3 [1 TO 5]"],
+    [
+        '"',
+        "can't",
+        "C++",
+        "a:b",
+        "title:x",
+        "AND",
+        "foo AND",
+        "*",
+        "((((",
+        "(" * 10_000,
+        "🔥🙈",
+        "x" * 10_000,
+        "",
+        "   ",
+        "NOT OR AND",
+        "\x00",
+        "install~2 ^3 [1 TO 5]",
+    ],
 )
 def test_any_text_searches_without_raising(small_kb: tuple[Path, Path], text: str) -> None:
     kb, index = small_kb

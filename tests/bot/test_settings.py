@@ -57,7 +57,7 @@ def test_bad_toml_names_file_and_problem(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match="not valid TOML"):
         load_settings(config, {})
     config.write_text("prot = 8000\n")
-    with pytest.raises(SettingsError, match="unknown setting.*prot"):
+    with pytest.raises(SettingsError, match=r"unknown setting.*prot"):
         load_settings(config, {})
     config.write_text('port = "x"\n')
     with pytest.raises(SettingsError, match=r"tier0.toml: port: expected a whole number"):

@@ -39,5 +39,6 @@ def test_concurrent_turns_on_one_conversation_never_collide(database_url: str) -
     with store.transaction() as tx:
         messages = tx.messages(conversation_id)
     assert [m.seq for m in messages] == list(range(1, 41))
-    assert sorted(m.text for m in messages) == sorted(f"{n}-{r}" for n in range(8) for r in range(5))
+    expected = sorted(f"{n}-{r}" for n in range(8) for r in range(5))
+    assert sorted(m.text for m in messages) == expected
     store.close()

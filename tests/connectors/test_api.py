@@ -61,29 +61,44 @@ MALFORMED = [
     pytest.param({"json": {"text": "   \n"}}, 400, "empty_text", id="blank text"),
     pytest.param({"json": {"text": "x" * 4001}}, 413, "text_too_long", id="text over 4000"),
     pytest.param(
-        {"data": "{not json", "content_type": "application/json"}, 400, "invalid_json",
+        {"data": "{not json", "content_type": "application/json"},
+        400,
+        "invalid_json",
         id="invalid JSON",
     ),
     pytest.param(
         {"data": "text=hello", "content_type": "application/x-www-form-urlencoded"},
-        415, "unsupported_media_type", id="form content type",
+        415,
+        "unsupported_media_type",
+        id="form content type",
     ),
-    pytest.param({"data": "hello", "content_type": "text/plain"}, 415,
-                 "unsupported_media_type", id="text/plain"),
+    pytest.param(
+        {"data": "hello", "content_type": "text/plain"},
+        415,
+        "unsupported_media_type",
+        id="text/plain",
+    ),
     pytest.param({"json": ["hello"]}, 400, "invalid_body", id="JSON array"),
     pytest.param({"json": {}}, 400, "invalid_body", id="neither text nor choice"),
     pytest.param({"json": {"text": "hi", "choice": "yes"}}, 400, "invalid_body", id="both"),
     pytest.param({"json": {"text": 42}}, 400, "invalid_field", id="text not a string"),
     pytest.param({"json": {"text": "hi", "extra": 1}}, 400, "unknown_field", id="unknown field"),
     pytest.param({"json": {"choice": "no-such-choice"}}, 422, "unknown_choice", id="bad choice"),
-    pytest.param({"data": b"\xff\xfe\x00", "content_type": "application/json"}, 400,
-                 "invalid_json", id="binary body"),
+    pytest.param(
+        {"data": b"\xff\xfe\x00", "content_type": "application/json"},
+        400,
+        "invalid_json",
+        id="binary body",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("request_kwargs", "status", "code"), MALFORMED)
 def test_malformed_messages_get_a_clear_4xx_and_the_conversation_survives(
-    client, request_kwargs: dict[str, Any], status: int, code: str  # type: ignore[no-untyped-def]
+    client,
+    request_kwargs: dict[str, Any],
+    status: int,
+    code: str,  # type: ignore[no-untyped-def]
 ) -> None:
     conversation_id = new_conversation(client)
     assert_error(client.post(messages_url(conversation_id), **request_kwargs), status, code)
@@ -97,13 +112,15 @@ def test_a_stale_choice_is_rejected_but_the_current_one_works(client) -> None:  
     conversation_id = new_conversation(client)
     client.post(messages_url(conversation_id), json={"text": "how do I back up tier0"})
     assert client.post(messages_url(conversation_id), json={"choice": "yes"}).status_code == 200
-    assert_error(client.post(messages_url(conversation_id), json={"choice": "yes"}), 422,
-                 "unknown_choice")
+    assert_error(
+        client.post(messages_url(conversation_id), json={"choice": "yes"}), 422, "unknown_choice"
+    )
 
 
 def test_unknown_ids_are_404(client) -> None:  # type: ignore[no-untyped-def]
-    assert_error(client.post(messages_url("nope"), json={"text": "hi"}), 404,
-                 "conversation_not_found")
+    assert_error(
+        client.post(messages_url("nope"), json={"text": "hi"}), 404, "conversation_not_found"
+    )
     assert_error(client.get("/api/v1/conversations/nope"), 404, "conversation_not_found")
     assert_error(client.get("/api/v1/tickets/999999"), 404, "ticket_not_found")
     assert_error(client.get("/api/v1/tickets/abc"), 404, "ticket_not_found")
@@ -115,23 +132,33 @@ def test_wrong_method_and_huge_body(client) -> None:  # type: ignore[no-untyped-
     assert_error(client.get("/api/v1/conversations"), 405, "method_not_allowed")
     conversation_id = new_conversation(client)
     huge = {"text": "x" * (300 * 1024)}
-    assert_error(client.post(messages_url(conversation_id), json=huge), 413,
-                 "request_entity_too_large")
+    assert_error(
+        client.post(messages_url(conversation_id), json=huge), 413, "request_entity_too_large"
+    )
 
 
 def test_conversation_body_is_validated(client) -> None:  # type: ignore[no-untyped-def]
     assert_error(client.post("/api/v1/conversations", json={"nope": 1}), 400, "unknown_field")
     assert_error(client.post("/api/v1/conversations", json={"user": 5}), 400, "invalid_field")
     assert_error(
-        client.post("/api/v1/conversations", data="x", content_type="text/plain"), 415,
+        client.post("/api/v1/conversations", data="x", content_type="text/plain"),
+        415,
         "unsupported_media_type",
     )
 
 
 def test_hostile_text_never_breaks_a_turn(client) -> None:  # type: ignore[no-untyped-def]
     conversation_id = new_conversation(client)
-    for text in ['"unbalanced', "title:x AND (", "(" * 3000, "C++ can't *", "🔥💥🙈",
-                 "AND OR NOT", "\x00\x01 control", "<script>alert(1)</script>"]:
+    for text in [
+        '"unbalanced',
+        "title:x AND (",
+        "(" * 3000,
+        "C++ can't *",
+        "🔥💥🙈",
+        "AND OR NOT",
+        "\x00\x01 control",
+        "<script>alert(1)</script>",
+    ]:
         response = client.post(messages_url(conversation_id), json={"text": text})
         assert response.status_code == 200, (text, response.get_data(as_text=True))
         validate(response.get_json(), "Replies")

@@ -77,8 +77,16 @@ def start_server(data_dir: Path, database_url: str, log_dir: Path, **env: str) -
         **env,
     }
     command = [
-        sys.executable, "-m", "connectors.cli", "serve",
-        "--data-dir", str(data_dir), "--kb", str(KB_DIR), "--port", str(port),
+        sys.executable,
+        "-m",
+        "connectors.cli",
+        "serve",
+        "--data-dir",
+        str(data_dir),
+        "--kb",
+        str(KB_DIR),
+        "--port",
+        str(port),
     ]
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=environment)

@@ -21,13 +21,24 @@ ACCEPTANCE = load_scripts(ROOT / "tests" / "conversations" / "acceptance.yml")[0
 
 def chat_process(data_dir: Path, database_url: str, *extra: str) -> subprocess.Popen[str]:
     command = [
-        sys.executable, "-m", "connectors.cli", "chat",
-        "--data-dir", str(data_dir), "--kb", str(KB_DIR), *extra,
+        sys.executable,
+        "-m",
+        "connectors.cli",
+        "chat",
+        "--data-dir",
+        str(data_dir),
+        "--kb",
+        str(KB_DIR),
+        *extra,
     ]
     env = {**os.environ, "TIER0_DATABASE_URL": database_url, "TIER0_LOG_LEVEL": "WARNING"}
     return subprocess.Popen(
-        command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True, env=env,
+        command,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
     )
 
 
