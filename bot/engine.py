@@ -45,6 +45,10 @@ class MessageTooLong(InvalidMessage):
     code = "text_too_long"
 
 
+class UnencodableText(InvalidMessage):
+    code = "invalid_text"
+
+
 class UnknownChoice(InvalidMessage):
     code = "unknown_choice"
 
@@ -140,6 +144,14 @@ class Engine:
 
     def _validate(self, message: IncomingMessage) -> None:
         if message.text is not None:
+            try:
+                message.text.encode("utf-8")
+            except UnicodeEncodeError as error:
+                # JSON allows lone surrogates (\ud800); no database or channel can store them.
+                raise UnencodableText(
+                    f"text contains an invalid Unicode character at position {error.start} "
+                    "(a lone surrogate); send UTF-8 text"
+                ) from None
             if not _CONTROL.sub(" ", message.text).strip():
                 raise EmptyMessage("text must not be empty")
             if len(message.text) > self.max_message_chars:
@@ -149,7 +161,9 @@ class Engine:
 
     def _understand(self, message: IncomingMessage, state: DialogueState) -> Parse:
         if message.text is not None:
-            return self.classifier.parse(_CONTROL.sub(" ", message.text).strip())
+            # The classifier sees the text with secrets and personal data replaced by
+            # placeholders: a 40-character token is noise that drowns the intent.
+            return self.classifier.parse(redact(_CONTROL.sub(" ", message.text).strip()))
         offered = {choice.id: choice for choice in state.offered}
         choice = offered.get(message.choice_id or "")
         if choice is None or choice.id not in CHOICE_INTENTS:

@@ -27,8 +27,18 @@ def _common_options() -> argparse.ArgumentParser:
     return common
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("tier0")
+    except PackageNotFoundError:  # running from a checkout that was never installed
+        return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tier0", description="Tier0 support assistant")
+    parser.add_argument("--version", action="version", version=f"tier0 {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     common = _common_options()
 
@@ -79,8 +89,17 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     import waitress
 
+    try:  # bind first, so "serving on" is only ever printed when it is true
+        server = waitress.create_server(
+            app, host=settings.host, port=settings.port, threads=settings.threads
+        )
+    except OSError as error:
+        raise OSError(
+            f"cannot listen on {settings.host}:{settings.port}: {error.strerror or error} "
+            "(is another server using that port? choose one with --port or TIER0_PORT)"
+        ) from None
     log.info("Tier0 serving on http://%s:%d (public URL %s)", settings.host, settings.port, url)
-    waitress.serve(app, host=settings.host, port=settings.port, threads=settings.threads)
+    server.run()
     return 0
 
 
@@ -174,6 +193,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.basicConfig(
             level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
+        # Alembic announces every plugin and migration step at INFO: noise on each command.
+        logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.root.level))
         return _command(args)(args, settings)
     except SettingsError as error:
         print(f"tier0: configuration error: {error}", file=sys.stderr)

@@ -6,6 +6,8 @@ follow tells the agent exactly which steps were tried and how they went.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import replace
 
 from bot.dialogue.state import DialogueState, Flow, StepRecord
@@ -16,14 +18,25 @@ from bot.kb.articles import Article
 from bot.types import ArticleReply, ChoicesReply, Reply, TextReply
 
 EXHAUSTED = "I'm sorry, those steps didn't fix it."
+# `[label](other-article.md)` or `(other-article.md#part)`: links between KB files.
+_ARTICLE_LINK = re.compile(r"\]\(([\w./-]+?)\.md(#[\w-]+)?\)")
 
 
-def step_replies(article: Article, index: int) -> tuple[Reply, ...]:
+def link_articles(text: str, article_url: Callable[[str], str]) -> str:
+    """Point links between KB files at the article pages: a chat has no `other.md`."""
+    return _ARTICLE_LINK.sub(
+        lambda m: f"]({article_url(m.group(1).rsplit('/', 1)[-1])}{m.group(2) or ''})", text
+    )
+
+
+def step_replies(ctx: TurnContext, article: Article, index: int) -> tuple[Reply, ...]:
     assert article.guided_fix is not None
     steps = article.guided_fix.steps
     step = steps[index]
     body = f"Step {index + 1} of {len(steps)}: **{step.title}**\n\n{step.body}".rstrip()
-    return TextReply(body), ChoicesReply("Did that fix it?", FIX_CHOICES)
+    return TextReply(link_articles(body, ctx.article_url)), ChoicesReply(
+        "Did that fix it?", FIX_CHOICES
+    )
 
 
 def start_fix(ctx: TurnContext, article: Article, state: DialogueState) -> Outcome:
@@ -36,7 +49,7 @@ def start_fix(ctx: TurnContext, article: Article, state: DialogueState) -> Outco
         Event("article_shown", {"article_id": article.id}),
         Event("fix_started", {"article_id": article.id}),
     )
-    return Outcome((card, intro, *step_replies(article, 0)), new_state, events)
+    return Outcome((card, intro, *step_replies(ctx, article, 0)), new_state, events)
 
 
 class GuidedFixHandler:
@@ -65,7 +78,8 @@ class GuidedFixHandler:
             return Outcome((reply,), state.idle(), (event, done))
         next_step = state.step + 1
         if next_step < len(article.guided_fix.steps):
-            return Outcome(step_replies(article, next_step), state.evolve(step=next_step), (event,))
+            replies = step_replies(ctx, article, next_step)
+            return Outcome(replies, state.evolve(step=next_step), (event,))
         reply, state = offer_handoff(state, EXHAUSTED)
         exhausted = Event("fix_exhausted", {"article_id": article.id})
         return Outcome((reply,), state, (event, exhausted))

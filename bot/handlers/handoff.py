@@ -46,7 +46,11 @@ class HandoffHandler:
 
     def _create(self, ctx: TurnContext, state: DialogueState) -> Outcome:
         subject = redact(" ".join((state.problem or ctx.text).split()))
-        priority, tier = triage(" ".join(str(m.get("text", "")) for m in ctx.transcript()))
+        # Only the user's words say how bad it is: a bot step that mentions "security"
+        # must not make every ticket past it a P1.
+        transcript = ctx.transcript()
+        user_words = [str(m.get("text", "")) for m in transcript if m.get("sender") == "user"]
+        priority, tier = triage(" ".join(user_words))
         ticket = ctx.tickets.create(
             TicketDraft(
                 channel=ctx.conversation.channel,
@@ -55,7 +59,7 @@ class HandoffHandler:
                 subject=subject[:200],
                 intent=state.problem_intent or ctx.parse.intent,
                 entities=dict(state.entities),
-                transcript=ctx.transcript(),
+                transcript=transcript,
                 steps_tried=[asdict(step) for step in state.steps_tried],
                 articles=[asdict(article) for article in state.articles_shown],
                 priority=priority,

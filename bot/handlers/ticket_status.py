@@ -51,4 +51,5 @@ class TicketStatusHandler:
         if not tickets:
             return (TextReply('You have no tickets with us. Say "talk to a human" to open one.'),)
         listed = tuple(TicketReply(describe(t), t.id, t.status) for t in tickets[:MAX_LISTED])
-        return (TextReply(f"You have {len(tickets)} ticket(s):"), *listed)
+        noun = "ticket" if len(tickets) == 1 else "tickets"
+        return (TextReply(f"You have {len(tickets)} {noun}:"), *listed)

@@ -1,14 +1,15 @@
 """One JSON error shape for every failure: `{"error": {"code": ..., "message": ...}}`.
 
-No HTML error page and no stack trace ever leaves the API; unexpected errors are
-logged with their traceback on the server and answered with a bare 500.
+No stack trace ever leaves the server; unexpected errors are logged with their
+traceback and answered with a bare 500. A browser asking for a KB page that does not
+exist gets a small HTML page instead; everything under /api/ is always JSON.
 """
 
 from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,14 @@ def _http_code(error: HTTPException) -> str:
     return (error.name or "error").lower().replace(" ", "_").replace("'", "")
 
 
+def _wants_html_page() -> bool:
+    """A browser on a page route (not the API, not a client that asked for JSON)."""
+    if request.path.startswith("/api/") or request.path == "/healthz":
+        return False
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "text/html"
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _api_error(error: ApiError) -> tuple[Response, int]:
@@ -44,6 +53,11 @@ def register_error_handlers(app: Flask) -> None:
             413: "request body too large",
         }
         message = messages.get(status, error.description or error.name)
+        if _wants_html_page():
+            page = render_template(
+                "error.html", status=status, heading=error.name, message=message.capitalize()
+            )
+            return Response(page, status=status, mimetype="text/html"), status
         return error_response(status, _http_code(error), message)
 
     @app.errorhandler(Exception)

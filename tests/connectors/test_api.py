@@ -85,6 +85,12 @@ MALFORMED = [
     pytest.param({"json": {"text": "hi", "extra": 1}}, 400, "unknown_field", id="unknown field"),
     pytest.param({"json": {"choice": "no-such-choice"}}, 422, "unknown_choice", id="bad choice"),
     pytest.param(
+        {"data": '{"text": "\\ud800 install"}', "content_type": "application/json"},
+        400,
+        "invalid_text",
+        id="lone surrogate",
+    ),
+    pytest.param(
         {"data": b"\xff\xfe\x00", "content_type": "application/json"},
         400,
         "invalid_json",
@@ -186,6 +192,23 @@ def test_ticket_document_and_token(client, app) -> None:  # type: ignore[no-unty
     assert client.get(f"/api/v1/tickets/{ticket_id}", headers=right).status_code == 200
 
 
+def test_personal_data_is_redacted_everywhere_in_the_ticket(client) -> None:  # type: ignore[no-untyped-def]
+    conversation_id = new_conversation(client)
+    client.post(
+        messages_url(conversation_id),
+        json={
+            "text": "login fails for jane.doe@example.com, api token sk-abc123def456ghi789jkl012"
+        },
+    )
+    replies = client.post(
+        messages_url(conversation_id), json={"text": "I want to talk to a human"}
+    ).get_json()["replies"]
+    ticket_id = next(r["ticket_id"] for r in replies if r["type"] == "ticket")
+    ticket = client.get(f"/api/v1/tickets/{ticket_id}").get_json()
+    assert "jane.doe" not in str(ticket)
+    assert "sk-abc123" not in str(ticket)
+
+
 def test_openapi_document_lists_every_api_route(client, app) -> None:  # type: ignore[no-untyped-def]
     served = client.get("/api/v1/openapi.json").get_json()
     assert served["openapi"] == "3.1.0"
@@ -212,5 +235,11 @@ def test_health_and_article_pages(client) -> None:  # type: ignore[no-untyped-de
     assert "<h1>" in page.get_data(as_text=True)
     assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
     assert page.headers["X-Content-Type-Options"] == "nosniff"
-    assert client.get("/kb/no-such-article").status_code == 404
+    assert_error(client.get("/kb/no-such-article"), 404, "not_found")
+    browser = client.get("/kb/no-such-article", headers={"Accept": "text/html,*/*;q=0.8"})
+    assert browser.status_code == 404
+    assert browser.mimetype == "text/html"
+    assert "All articles" in browser.get_data(as_text=True)
+    api = client.get("/api/v1/tickets/999999", headers={"Accept": "text/html"})
+    assert api.is_json, "the API answers JSON even to a browser"
     assert client.get("/").status_code == 200
