@@ -1,13 +1,16 @@
-"""The intent classifier: TF-IDF over words and character n-grams, then logistic regression.
+"""The intent classifier: a lexical model and, when the sentence encoder is installed, a
+semantic one, their probabilities averaged.
 
-Word 1-2-grams carry phrasing ("won't start", "how do"); character 2-5-grams inside word
-boundaries carry typos, inflections and unseen compounds ("instal", "installing",
-"win11"). Both use sublinear tf so a repeated word does not dominate. Logistic
-regression gives usable probabilities directly, which the out-of-scope threshold needs.
-A calibrated linear SVM was measured too: it fits faster, but its probabilities separate
-out-of-scope messages worse (CLINC150 validation, at about 0.89 in-scope accuracy:
-0.76 out-of-scope recall against 0.84 for logistic regression; on our own data the two
-were level).
+Lexical: TF-IDF over word 1-2-grams ("won't start", "how do") and, on data sets small
+enough for it to be cheap, character 2-5-grams inside word boundaries (typos,
+inflections, "win11"), into a logistic regression. Semantic: the same logistic
+regression over MiniLM sentence embeddings (`nlu.encoder`), which knows that "set up"
+and "install" are near each other though they share no letters. Averaging the two
+probability vectors, semantic weighted `SEMANTIC_WEIGHT`, beat either alone and beat
+one model over both feature sets on CLINC150 validation (96.0 % in-scope, 76 %
+out-of-scope recall at threshold 0.2, against 95.4/74 embeddings alone and 90.8/74
+TF-IDF alone), and it trains in seconds. Logistic regression gives usable
+probabilities directly, which the out-of-scope threshold needs.
 Input is cut to `MAX_CHARS` first: the intent of a message is in its opening, and a
 pasted 10 kB log must not make a turn slow.
 """
@@ -18,15 +21,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 
+from nlu.encoder import SentenceEncoder
 from nlu.threshold import ThresholdChoice, choose_threshold
 from nlu.types import OUT_OF_SCOPE, IntentScore
 
 MAX_CHARS = 1000
 RANKING_SIZE = 5
+SEMANTIC_WEIGHT = 0.7
+# Above this many examples, character n-grams cost more training time than they add:
+# on CLINC150 (15k) they took the lexical fit from 6 s to 36 s for +0.1 point.
+CHAR_NGRAMS_BELOW = 5000
 
 
 def clean_text(text: str) -> str:
@@ -34,7 +43,7 @@ def clean_text(text: str) -> str:
     return " ".join(text[:MAX_CHARS].split())
 
 
-def build_pipeline() -> Pipeline:
+def build_pipeline(examples: int = 0) -> Pipeline:
     """A fresh, unfitted pipeline; see the module docstring for why these features.
 
     Character n-grams seen only once are dropped (`min_df=2`): they are mostly noise and
@@ -44,19 +53,98 @@ def build_pipeline() -> Pipeline:
     solver keeps no L-BFGS history: on CLINC150 (151 intents, 15k examples) it reached
     the same accuracy in the same time with a peak of 0.3 GB instead of 2.2 GB.
     """
-    words = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, dtype=np.float32)
-    chars = TfidfVectorizer(
-        analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2, dtype=np.float32
-    )
+    features: list[tuple[str, TfidfVectorizer]] = [
+        ("words", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, dtype=np.float32))
+    ]
+    if examples < CHAR_NGRAMS_BELOW:
+        chars = TfidfVectorizer(
+            analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2, dtype=np.float32
+        )
+        features.append(("chars", chars))
     classifier = LogisticRegression(
         C=10.0, class_weight="balanced", solver="saga", tol=1e-3, max_iter=1000, random_state=0
     )
-    return Pipeline(
-        [
-            ("features", FeatureUnion([("words", words), ("chars", chars)])),
-            ("classifier", classifier),
-        ]
-    )
+    return Pipeline([("features", FeatureUnion(features)), ("classifier", classifier)])
+
+
+class Embeddings:
+    """The encoder plus the vectors of the training texts, computed once.
+
+    Cross-validation refits the classifier on every fold; without this cache each fold
+    would embed the same sentences again. Deep copies (scikit-learn clones estimators
+    with their parameters) share the one instance: a model and its cache are not data.
+    """
+
+    def __init__(self, encoder: SentenceEncoder) -> None:
+        self.encoder = encoder
+        self._known: dict[str, np.ndarray] = {}
+
+    def remember(self, texts: Sequence[str]) -> None:
+        missing = list(dict.fromkeys(t for t in texts if t not in self._known))
+        for text, vector in zip(missing, self.encoder.encode(missing), strict=True):
+            self._known[text] = vector
+
+    def forget(self) -> None:
+        self._known.clear()
+
+    def __call__(self, texts: Sequence[str]) -> np.ndarray:
+        unknown = [t for t in texts if t not in self._known]
+        fresh = dict(zip(unknown, self.encoder.encode(unknown), strict=True)) if unknown else {}
+        return np.stack([self._known.get(t, fresh.get(t)) for t in texts])
+
+    def __deepcopy__(self, memo: dict[int, object]) -> Embeddings:
+        return self
+
+
+class HybridClassifier(ClassifierMixin, BaseEstimator):
+    """Lexical and (with `embeddings`) semantic logistic regressions, probabilities averaged.
+
+    A scikit-learn estimator over lists of texts, so cross-validation and the threshold
+    search treat it like any pipeline. The encoder is not pickled with it: `attach` one
+    after loading.
+    """
+
+    def __init__(
+        self, embeddings: Embeddings | None = None, semantic_weight: float = SEMANTIC_WEIGHT
+    ) -> None:
+        self.embeddings = embeddings
+        self.semantic_weight = semantic_weight
+
+    def fit(self, texts: Sequence[str], labels: Sequence[str]) -> HybridClassifier:
+        self.lexical_ = build_pipeline(len(texts)).fit(list(texts), list(labels))
+        self.classes_ = self.lexical_.classes_
+        self.semantic_: LogisticRegression | None = None
+        if self.embeddings is not None:
+            semantic = LogisticRegression(C=10.0, solver="newton-cg", tol=1e-3, random_state=0)
+            self.semantic_ = semantic.fit(self.embeddings(list(texts)), list(labels))
+        return self
+
+    @property
+    def uses_encoder(self) -> bool:
+        return getattr(self, "semantic_", None) is not None
+
+    def attach(self, embeddings: Embeddings | None) -> None:
+        if self.uses_encoder and embeddings is None:
+            raise ValueError("this model was trained with the sentence encoder")
+        self.embeddings = embeddings
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        probabilities = self.lexical_.predict_proba(list(texts))
+        if self.semantic_ is not None:
+            if self.embeddings is None:
+                raise ValueError("attach the sentence encoder before predicting")
+            semantic = self.semantic_.predict_proba(self.embeddings(list(texts)))
+            weight = self.semantic_weight
+            probabilities = weight * semantic + (1 - weight) * probabilities
+        return probabilities
+
+    def predict(self, texts: Sequence[str]) -> np.ndarray:
+        return self.classes_[self.predict_proba(texts).argmax(axis=1)]
+
+    def __getstate__(self) -> dict[str, object]:
+        state = self.__dict__.copy()
+        state["embeddings"] = None
+        return state
 
 
 @dataclass(frozen=True)
@@ -70,21 +158,21 @@ class Decision:
 
 @dataclass(frozen=True)
 class IntentModel:
-    """A fitted pipeline and the confidence below which a message is out of scope."""
+    """A fitted classifier and the confidence below which a message is out of scope."""
 
-    pipeline: Pipeline
+    classifier: HybridClassifier
     threshold: float
 
     @property
     def intents(self) -> tuple[str, ...]:
-        return tuple(str(name) for name in self.pipeline.classes_)
+        return tuple(str(name) for name in self.classifier.classes_)
 
     def decide(self, text: str, threshold: float | None = None) -> Decision:
         """Classify `text`; empty text is out of scope with confidence 0."""
         cleaned = clean_text(text)
         if not cleaned:
             return Decision(OUT_OF_SCOPE, 0.0, ())
-        probabilities = self.pipeline.predict_proba([cleaned])[0]
+        probabilities = self.classifier.predict_proba([cleaned])[0]
         order = np.argsort(-probabilities, kind="stable")[:RANKING_SIZE]
         ranking = tuple(
             IntentScore(self.intents[i], round(float(probabilities[i]), 4)) for i in order
@@ -96,13 +184,25 @@ class IntentModel:
 
 
 def fit_intent_model(
-    texts: Sequence[str], labels: Sequence[str], threshold: float | None = None
+    texts: Sequence[str],
+    labels: Sequence[str],
+    threshold: float | None = None,
+    encoder: SentenceEncoder | None = None,
 ) -> tuple[IntentModel, ThresholdChoice]:
-    """Fit on all the data; choose the threshold by cross-validation unless one is given."""
+    """Fit on all the data; choose the threshold by cross-validation unless one is given.
+
+    With an `encoder`, every training text is embedded once, up front, and the folds
+    and the final fit reuse those vectors.
+    """
     cleaned = [clean_text(text) for text in texts]
+    embeddings = Embeddings(encoder) if encoder is not None else None
+    if embeddings is not None:
+        embeddings.remember(cleaned)
     if threshold is None:
-        choice = choose_threshold(cleaned, labels, build_pipeline)
+        choice = choose_threshold(cleaned, labels, lambda: HybridClassifier(embeddings))
     else:
         choice = ThresholdChoice(threshold)
-    pipeline = build_pipeline().fit(cleaned, list(labels))
-    return IntentModel(pipeline, choice.threshold), choice
+    classifier = HybridClassifier(embeddings).fit(cleaned, list(labels))
+    if embeddings is not None:
+        embeddings.forget()  # the training vectors are not needed to parse
+    return IntentModel(classifier, choice.threshold), choice

@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from nlu.classifier import IntentModel, fit_intent_model
+from nlu.classifier import Embeddings, IntentModel, fit_intent_model
 from nlu.entities import EntityConfig, EntityExtractor
 from nlu.errors import ModelIncompatibleError, ModelNotFoundError, TrainingDataError
 from nlu.storage import (
     ModelMetadata,
     StoredModel,
+    current_encoder,
     current_versions,
     read_metadata,
     read_model,
@@ -70,12 +71,17 @@ def default_data_dir() -> Path:
 
 
 def train(
-    data_paths: Sequence[Path], model_dir: Path, threshold: float | None = None
+    data_paths: Sequence[Path],
+    model_dir: Path,
+    threshold: float | None = None,
+    *,
+    use_encoder: bool = True,
 ) -> TrainReport:
     """Train on the NLU files under `data_paths` and write the model to `model_dir`.
 
     `threshold` fixes the out-of-scope threshold instead of choosing it by
-    cross-validation. Raises `TrainingDataError` for bad data.
+    cross-validation. The sentence encoder is used when installed, unless
+    `use_encoder` is False. Raises `TrainingDataError` for bad data.
     """
     started = time.perf_counter()
     _check_threshold(threshold)
@@ -83,16 +89,18 @@ def train(
     _check_trainable(data, data_paths)
     texts = [example.text for example in data.examples]
     labels = [example.intent for example in data.examples]
-    classifier, choice = fit_intent_model(texts, labels, threshold)
+    encoder = current_encoder() if use_encoder else None
+    classifier, choice = fit_intent_model(texts, labels, threshold, encoder)
     metadata = ModelMetadata(
         **current_versions(),
         data_fingerprint=data.fingerprint(),
         threshold=choice.threshold,
         intents=classifier.intents,
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        encoder=encoder.identity if encoder is not None else None,
     )
     entities = EntityConfig.from_training_data(data)
-    write_model(model_dir, StoredModel(metadata, classifier.pipeline, entities))
+    write_model(model_dir, StoredModel(metadata, classifier.classifier, entities))
     return TrainReport(
         intents=len(classifier.intents),
         examples=len(data.examples),
@@ -113,8 +121,13 @@ def load(model_dir: Path, threshold: float | None = None) -> NluModel:
     _check_threshold(threshold)
     stored = read_model(model_dir)
     chosen = stored.metadata.threshold if threshold is None else threshold
+    classifier = stored.classifier
+    if stored.metadata.encoder is not None:
+        encoder = current_encoder()  # read_model checked it is installed and the same
+        assert encoder is not None
+        classifier.attach(Embeddings(encoder))
     return NluModel(
-        IntentModel(stored.pipeline, chosen), EntityExtractor(stored.entities), stored.metadata
+        IntentModel(classifier, chosen), EntityExtractor(stored.entities), stored.metadata
     )
 
 
@@ -124,6 +137,8 @@ def needs_training(data_paths: Sequence[Path], model_dir: Path) -> bool:
         metadata = read_metadata(model_dir)
     except (ModelNotFoundError, ModelIncompatibleError):
         return True
+    if metadata.encoder is None and current_encoder() is not None:
+        return True  # the encoder was installed since: a better model is one training away
     return metadata.data_fingerprint != fingerprint_files(list(data_paths))
 
 

@@ -24,10 +24,11 @@ from typing import Any
 import joblib
 import sklearn
 
+from nlu.encoder import SentenceEncoder, shared_encoder
 from nlu.entities import EntityConfig
 from nlu.errors import ModelIncompatibleError, ModelNotFoundError
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: HybridClassifier, `encoder` in the metadata
 METADATA_FILE = "metadata.json"
 PIPELINE_FILE = "pipeline.joblib"
 ENTITIES_FILE = "entities.json"
@@ -42,6 +43,7 @@ class ModelMetadata:
     threshold: float
     intents: tuple[str, ...]
     created_at: str
+    encoder: str | None = None  # identity of the sentence encoder it was trained with
 
     def problem(self) -> str | None:
         """Why this model cannot be loaded by this installation, or None."""
@@ -54,14 +56,28 @@ class ModelMetadata:
                 f"trained with scikit-learn {self.sklearn_version}, "
                 f"installed is {sklearn.__version__}"
             )
+        if self.encoder is not None:
+            current = current_encoder()
+            if current is None:
+                return (
+                    "trained with the sentence encoder, which is not installed "
+                    "(pip install 'tier0[embeddings]')"
+                )
+            if current.identity != self.encoder:
+                return "trained with another version of the sentence encoder"
         return None
 
 
 @dataclass(frozen=True)
 class StoredModel:
     metadata: ModelMetadata
-    pipeline: Any
+    classifier: Any
     entities: EntityConfig
+
+
+def current_encoder() -> SentenceEncoder | None:
+    """The encoder this installation would train and parse with (None: not installed)."""
+    return shared_encoder()
 
 
 def current_versions() -> dict[str, Any]:
@@ -87,6 +103,7 @@ def read_metadata(model_dir: Path) -> ModelMetadata:
             threshold=float(raw["threshold"]),
             intents=tuple(map(str, raw["intents"])),
             created_at=str(raw["created_at"]),
+            encoder=raw.get("encoder"),
         )
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise ModelIncompatibleError(
@@ -101,14 +118,14 @@ def read_metadata(model_dir: Path) -> ModelMetadata:
 def read_model(model_dir: Path) -> StoredModel:
     metadata = read_metadata(model_dir)
     try:
-        pipeline = joblib.load(model_dir / PIPELINE_FILE)
+        classifier = joblib.load(model_dir / PIPELINE_FILE)
         entities = json.loads((model_dir / ENTITIES_FILE).read_text(encoding="utf-8"))
     except Exception as error:  # a damaged pickle can raise almost anything
         raise ModelIncompatibleError(
             f"{model_dir}: the model files are damaged ({type(error).__name__}: {error}); "
             "run `tier0 train`"
         ) from None
-    return StoredModel(metadata, pipeline, EntityConfig.from_json(entities))
+    return StoredModel(metadata, classifier, EntityConfig.from_json(entities))
 
 
 def write_model(model_dir: Path, model: StoredModel) -> None:
@@ -118,7 +135,7 @@ def write_model(model_dir: Path, model: StoredModel) -> None:
     staging = Path(tempfile.mkdtemp(prefix=f".{model_dir.name}.new-", dir=parent))
     try:
         staging.chmod(0o755)
-        joblib.dump(model.pipeline, staging / PIPELINE_FILE)
+        joblib.dump(model.classifier, staging / PIPELINE_FILE)
         _write_json(staging / ENTITIES_FILE, model.entities.to_json())
         _write_json(staging / METADATA_FILE, asdict(model.metadata))
         _swap_in(staging, model_dir)
