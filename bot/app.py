@@ -8,6 +8,7 @@ model) happens here, only when something is missing or stale.
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from bot.locks import file_lock
 from bot.settings import Settings, SettingsError
 from bot.store import Store
 from nlu import model as nlu_model
+from nlu.encoder import shared_encoder
 
 log = logging.getLogger(__name__)
 
@@ -73,9 +75,15 @@ def ensure_model(settings: Settings, *, force: bool = False) -> nlu_model.TrainR
 def build_assistant(settings: Settings, *, prepare: bool = True) -> Assistant:
     """Everything a connector needs. With `prepare`, builds what is missing first."""
     check_paths(settings)
+    # The sentence encoder takes a second or two to load: do it while the database
+    # migrates and the index builds, not after.
+    warm_up = threading.Thread(target=shared_encoder, name="tier0-encoder-load", daemon=True)
+    warm_up.start()
     store = Store.from_url(settings.effective_database_url, upgrade=prepare)
     if prepare:
         ensure_index(settings)
+    warm_up.join()
+    if prepare:
         ensure_model(settings)
     kb = TantivyKnowledgeBase(settings.kb_dir, settings.index_dir)
     classifier = nlu_model.load(settings.model_dir, threshold=settings.nlu_threshold)

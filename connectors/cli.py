@@ -1,4 +1,4 @@
-"""The `tier0` command: serve, chat, index, train, kb lint, db upgrade.
+"""The `tier0` command: serve, chat, index, train, nlu, kb lint, db upgrade.
 
 Every command takes --data-dir, --kb and --config; they override tier0.toml and
 TIER0_* variables. Errors the user can fix print one line and exit 2; nothing
@@ -62,6 +62,10 @@ def build_parser() -> argparse.ArgumentParser:
     kb = commands.add_parser("kb", help="knowledge-base tools")
     kb_commands = kb.add_subparsers(dest="kb_command", required=True, metavar="KB_COMMAND")
     kb_commands.add_parser("lint", parents=[common], help="check every article")
+
+    from connectors.nlu_cli import add_nlu_commands
+
+    add_nlu_commands(commands, common)
 
     db = commands.add_parser("db", help="database tools")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")
@@ -172,7 +176,15 @@ def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_nlu(args: argparse.Namespace, settings: Settings) -> int:
+    from connectors.nlu_cli import run_nlu_command
+
+    return run_nlu_command(args)
+
+
 def _command(args: argparse.Namespace) -> Command:
+    if args.command == "nlu":
+        return cmd_nlu
     if args.command == "kb":
         return cmd_kb_lint
     if args.command == "db":

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -76,21 +76,25 @@ def train(
     threshold: float | None = None,
     *,
     use_encoder: bool = True,
+    progress: Callable[[str], None] | None = None,
 ) -> TrainReport:
     """Train on the NLU files under `data_paths` and write the model to `model_dir`.
 
     `threshold` fixes the out-of-scope threshold instead of choosing it by
     cross-validation. The sentence encoder is used when installed, unless
-    `use_encoder` is False. Raises `TrainingDataError` for bad data.
+    `use_encoder` is False. `progress` hears what training is doing, for a CLI to
+    show. Raises `TrainingDataError` for bad data.
     """
+    say = progress or (lambda message: None)
     started = time.perf_counter()
     _check_threshold(threshold)
     data = load_training_data(list(data_paths))
     _check_trainable(data, data_paths)
+    say(f"read {len(data.examples)} examples of {len(data.intents)} intents")
     texts = [example.text for example in data.examples]
     labels = [example.intent for example in data.examples]
     encoder = current_encoder() if use_encoder else None
-    classifier, choice = fit_intent_model(texts, labels, threshold, encoder)
+    classifier, choice = fit_intent_model(texts, labels, threshold, encoder, progress=say)
     metadata = ModelMetadata(
         **current_versions(),
         data_fingerprint=data.fingerprint(),

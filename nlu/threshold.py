@@ -58,12 +58,14 @@ def choose_threshold(
     *,
     max_folds: int = MAX_FOLDS,
     seed: int = 0,
+    repeats: int | None = None,
 ) -> ThresholdChoice:
     """Cross-validate `make_classifier()` on the data and pick the threshold.
 
     Small data sets are cross-validated `SMALL_DATA_REPEATS` times with different
     shuffles and the held-out predictions pooled: with a few dozen out-of-scope
-    examples, one split alone moves the best threshold by 0.2 or more.
+    examples, one split alone moves the lexical model's best threshold by 0.2 or more.
+    `repeats` overrides that count.
     """
     counts = Counter(labels)
     if len(texts) >= LARGE_DATA:
@@ -71,7 +73,8 @@ def choose_threshold(
     folds = min(max_folds, min(counts.values(), default=0))
     if len(counts) < 2 or folds < 2:
         return ThresholdChoice(FALLBACK_THRESHOLD)
-    repeats = SMALL_DATA_REPEATS if len(texts) < SMALL_DATA else 1
+    if repeats is None:
+        repeats = SMALL_DATA_REPEATS if len(texts) < SMALL_DATA else 1
     classes = np.array(sorted(counts))
     pooled: list[tuple[np.ndarray, np.ndarray]] = []
     for repeat in range(repeats):

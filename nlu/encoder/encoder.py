@@ -112,9 +112,20 @@ def _file_digest(path: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-@lru_cache(maxsize=1)
+_shared_lock = threading.Lock()
+
+
 def shared_encoder() -> SentenceEncoder | None:
-    """The process's one encoder, or None when the `embeddings` extra is not installed."""
+    """The process's one encoder, or None when the `embeddings` extra is not installed.
+
+    Locked, so two threads asking at start-up load it once, not twice.
+    """
+    with _shared_lock:
+        return _load_shared()
+
+
+@lru_cache(maxsize=1)
+def _load_shared() -> SentenceEncoder | None:
     if not encoder_available():
         return None
     return SentenceEncoder()
