@@ -18,6 +18,7 @@ pasted 10 kB log must not make a turn slow.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -67,6 +68,17 @@ def build_pipeline(examples: int = 0) -> Pipeline:
     return Pipeline([("features", FeatureUnion(features)), ("classifier", classifier)])
 
 
+def build_semantic(examples: int) -> LogisticRegression:
+    """The logistic regression over sentence embeddings.
+
+    Newton-CG converges in a handful of steps on small data (0.13 s against 0.35 s for
+    L-BFGS on our 600 examples); on CLINC150's 15k it is the slower one (8.9 s against
+    4.2 s), so the solver follows the data size.
+    """
+    solver = "newton-cg" if examples < CHAR_NGRAMS_BELOW else "lbfgs"
+    return LogisticRegression(C=10.0, solver=solver, tol=1e-3, max_iter=300, random_state=0)
+
+
 class Embeddings:
     """The encoder plus the vectors of the training texts, computed once.
 
@@ -111,12 +123,19 @@ class HybridClassifier(ClassifierMixin, BaseEstimator):
         self.semantic_weight = semantic_weight
 
     def fit(self, texts: Sequence[str], labels: Sequence[str]) -> HybridClassifier:
-        self.lexical_ = build_pipeline(len(texts)).fit(list(texts), list(labels))
-        self.classes_ = self.lexical_.classes_
+        texts, labels = list(texts), list(labels)
         self.semantic_: LogisticRegression | None = None
-        if self.embeddings is not None:
-            semantic = LogisticRegression(C=10.0, solver="newton-cg", tol=1e-3, random_state=0)
-            self.semantic_ = semantic.fit(self.embeddings(list(texts)), list(labels))
+        if self.embeddings is None:
+            self.lexical_ = build_pipeline(len(texts)).fit(texts, labels)
+        else:
+            # The two fits are independent and spend their time outside the GIL: run
+            # the semantic one in a second thread.
+            vectors = self.embeddings(texts)
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                semantic = pool.submit(build_semantic(len(texts)).fit, vectors, labels)
+                self.lexical_ = build_pipeline(len(texts)).fit(texts, labels)
+                self.semantic_ = semantic.result()
+        self.classes_ = self.lexical_.classes_
         return self
 
     @property
