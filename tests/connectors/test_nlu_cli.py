@@ -110,7 +110,7 @@ def test_bad_input_is_a_one_line_error(
 ) -> None:
     data, model = trained
     assert main(["nlu", "cross-validate", str(data), "--folds", "50"]) == 1
-    assert "cannot make 50 folds" in capsys.readouterr().err
+    assert "cannot make 50 folds of 18 examples" in capsys.readouterr().err
     broken = tmp_path / "broken.yml"
     broken.write_text('version: "3.1"\nnlu:\n- intent: greet\n  examples: |\n    hi\n')
     assert main(["nlu", "test", str(broken), "--model", str(model)]) == 1
