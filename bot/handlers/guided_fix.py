@@ -6,27 +6,16 @@ follow tells the agent exactly which steps were tried and how they went.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
 from dataclasses import replace
 
 from bot.dialogue.state import DialogueState, Flow, StepRecord
 from bot.handlers.base import Event, Outcome, TurnContext
 from bot.handlers.common import FIX_CHOICES, fallback, offer_handoff
 from bot.intents import AFFIRM
-from bot.kb.articles import Article
+from bot.kb.articles import Article, link_articles
 from bot.types import ArticleReply, ChoicesReply, Reply, TextReply
 
 EXHAUSTED = "I'm sorry, those steps didn't fix it."
-# `[label](other-article.md)` or `(other-article.md#part)`: links between KB files.
-_ARTICLE_LINK = re.compile(r"\]\(([\w./-]+?)\.md(#[\w-]+)?\)")
-
-
-def link_articles(text: str, article_url: Callable[[str], str]) -> str:
-    """Point links between KB files at the article pages: a chat has no `other.md`."""
-    return _ARTICLE_LINK.sub(
-        lambda m: f"]({article_url(m.group(1).rsplit('/', 1)[-1])}{m.group(2) or ''})", text
-    )
 
 
 def step_replies(ctx: TurnContext, article: Article, index: int) -> tuple[Reply, ...]:

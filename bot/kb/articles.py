@@ -8,6 +8,7 @@ linter needs (line numbers of links and steps) so one parse serves both.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -188,12 +189,33 @@ def _links(scanned: list[Line]) -> tuple[Link, ...]:
         if line.in_code:
             continue
         for target in LINK.findall(INLINE_CODE.sub("", line.raw)):
-            if "://" in target or target.startswith(("#", "mailto:", "/")):
-                continue
-            file_part = target.split("#", 1)[0]
-            if file_part.endswith(".md"):
-                links.append(Link(Path(file_part).stem, line.number))
+            internal = internal_target(target)
+            if internal is not None:
+                links.append(Link(internal[0], line.number))
     return tuple(links)
+
+
+def internal_target(target: str) -> tuple[str, str] | None:
+    """(article id, anchor) when a link target is another KB file (`other.md#part`)."""
+    if "://" in target or target.startswith(("#", "mailto:", "/")):
+        return None
+    file_part, _, anchor = target.partition("#")
+    if not file_part.endswith(".md"):
+        return None
+    return Path(file_part).stem, anchor
+
+
+def link_articles(markdown: str, article_url: Callable[[str], str]) -> str:
+    """Point links between KB files at the article pages: a chat has no `other.md`."""
+
+    def rewrite(match: re.Match[str]) -> str:
+        internal = internal_target(match.group(1))
+        if internal is None:
+            return match.group(0)
+        article_id, anchor = internal
+        return f"]({article_url(article_id)}{f'#{anchor}' if anchor else ''})"
+
+    return LINK.sub(rewrite, markdown)
 
 
 def _first_paragraph(scanned: list[Line]) -> str:

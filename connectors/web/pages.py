@@ -8,6 +8,7 @@ from markupsafe import Markup
 from sqlalchemy import text
 
 from bot.app import Assistant
+from bot.kb.articles import internal_target
 
 pages = Blueprint("pages", __name__)
 
@@ -27,11 +28,10 @@ def make_markdown() -> MarkdownIt:
 
     # markdown-it binds render rules as methods of the renderer: (self, tokens, ...).
     def link_open(renderer, tokens, idx, options, env):  # type: ignore[no-untyped-def]
-        href = str(tokens[idx].attrGet("href") or "")
-        target, _, anchor = href.partition("#")
-        if target.endswith(".md") and "://" not in target and not target.startswith("/"):
-            new_href = "/kb/" + target.rsplit("/", 1)[-1][:-3] + (f"#{anchor}" if anchor else "")
-            tokens[idx].attrSet("href", new_href)
+        internal = internal_target(str(tokens[idx].attrGet("href") or ""))
+        if internal is not None:
+            article_id, anchor = internal
+            tokens[idx].attrSet("href", f"/kb/{article_id}" + (f"#{anchor}" if anchor else ""))
         if default_link_open:
             return default_link_open(tokens, idx, options, env)
         return renderer.renderToken(tokens, idx, options, env)

@@ -233,6 +233,7 @@ def test_health_and_article_pages(client) -> None:  # type: ignore[no-untyped-de
     page = client.get("/kb/install-windows")
     assert page.status_code == 200
     assert "<h1>" in page.get_data(as_text=True)
+    assert 'href="/kb/troubleshoot-python-version"' in page.get_data(as_text=True)
     assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
     assert page.headers["X-Content-Type-Options"] == "nosniff"
     assert_error(client.get("/kb/no-such-article"), 404, "not_found")
