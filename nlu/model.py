@@ -120,7 +120,7 @@ def load(model_dir: Path, threshold: float | None = None) -> NluModel:
     """Load the model in `model_dir`; `threshold` overrides the one chosen at training.
 
     Raises `ModelNotFoundError` when there is none and `ModelIncompatibleError` when it
-    was written by another model format or scikit-learn version, or is damaged.
+    was written in another model format or for another sentence encoder, or is damaged.
     """
     _check_threshold(threshold)
     stored = read_model(model_dir)
@@ -129,7 +129,7 @@ def load(model_dir: Path, threshold: float | None = None) -> NluModel:
     if stored.metadata.encoder is not None:
         encoder = current_encoder()  # read_model checked it is installed and the same
         assert encoder is not None
-        classifier.attach(Embeddings(encoder))
+        classifier = classifier.with_embeddings(Embeddings(encoder))
     return NluModel(
         IntentModel(classifier, chosen), EntityExtractor(stored.entities), stored.metadata
     )

@@ -1,13 +1,14 @@
-"""A trained model on disk: `metadata.json`, `pipeline.joblib` and `entities.json`.
+"""A trained model on disk: `metadata.json`, `classifier.json`, `weights.npz` and
+`entities.json`.
 
-The metadata is plain JSON so `needs_training` can decide without unpickling anything,
-and so a person can see what a model was trained from. The directory is written next
+Nothing in a model directory is a pickle: settings and vocabularies are JSON, the
+numbers are NumPy arrays read with `allow_pickle=False`, so loading a model can never
+run code, whoever wrote the files. The metadata is read first and on its own, so
+`needs_training` can decide cheaply, and a person can see what a model was trained
+from. The directory is written next
 to its final place and renamed into it, so a crash mid-write never leaves half a model:
 readers see the old model or the new one (or, between two renames, none, which they
 report as "not found" rather than loading a mix).
-
-Pickles (joblib) are only as safe as the directory they come from: the model directory
-is the deployment's own state, never user input.
 """
 
 from __future__ import annotations
@@ -20,25 +21,31 @@ import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+from zipfile import BadZipFile
 
-import joblib
+import numpy as np
 import sklearn
 
+from nlu.classifier import IntentScorer
 from nlu.encoder import SentenceEncoder, shared_encoder
 from nlu.entities import EntityConfig
 from nlu.errors import ModelIncompatibleError, ModelNotFoundError
+from nlu.linear import SoftmaxLayer, TfidfFeatures
 
-FORMAT_VERSION = 2  # 2: HybridClassifier, `encoder` in the metadata
+# 2: HybridClassifier, `encoder` in the metadata; 3: arrays and JSON instead of a pickle
+FORMAT_VERSION = 3
 METADATA_FILE = "metadata.json"
-PIPELINE_FILE = "pipeline.joblib"
+CLASSIFIER_FILE = "classifier.json"
+WEIGHTS_FILE = "weights.npz"
 ENTITIES_FILE = "entities.json"
+MODEL_FILES = (METADATA_FILE, CLASSIFIER_FILE, WEIGHTS_FILE, ENTITIES_FILE)
 
 
 @dataclass(frozen=True)
 class ModelMetadata:
     format_version: int
     sklearn_version: str
-    python_version: str
+    python_version: str  # sklearn_version and python_version: for people, not checked
     data_fingerprint: str
     threshold: float
     intents: tuple[str, ...]
@@ -50,11 +57,6 @@ class ModelMetadata:
         if self.format_version != FORMAT_VERSION:
             return (
                 f"model format {self.format_version}, this version of Tier0 reads {FORMAT_VERSION}"
-            )
-        if self.sklearn_version != sklearn.__version__:
-            return (
-                f"trained with scikit-learn {self.sklearn_version}, "
-                f"installed is {sklearn.__version__}"
             )
         if self.encoder is not None:
             current = current_encoder()
@@ -71,7 +73,7 @@ class ModelMetadata:
 @dataclass(frozen=True)
 class StoredModel:
     metadata: ModelMetadata
-    classifier: Any
+    classifier: IntentScorer
     entities: EntityConfig
 
 
@@ -91,7 +93,7 @@ def current_versions() -> dict[str, Any]:
 def read_metadata(model_dir: Path) -> ModelMetadata:
     """The model's metadata; raises if missing, unreadable or not for this installation."""
     path = model_dir / METADATA_FILE
-    if not path.is_file() or not (model_dir / PIPELINE_FILE).is_file():
+    if not all((model_dir / name).is_file() for name in MODEL_FILES):
         raise ModelNotFoundError(f"{model_dir}: no trained NLU model here; run `tier0 train`")
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
@@ -118,14 +120,58 @@ def read_metadata(model_dir: Path) -> ModelMetadata:
 def read_model(model_dir: Path) -> StoredModel:
     metadata = read_metadata(model_dir)
     try:
-        classifier = joblib.load(model_dir / PIPELINE_FILE)
+        settings = json.loads((model_dir / CLASSIFIER_FILE).read_text(encoding="utf-8"))
+        with np.load(model_dir / WEIGHTS_FILE, allow_pickle=False) as stored:
+            arrays = {name: stored[name] for name in stored.files}
+        scorer = _scorer_from_state(settings, arrays)
         entities = json.loads((model_dir / ENTITIES_FILE).read_text(encoding="utf-8"))
-    except Exception as error:  # a damaged pickle can raise almost anything
+    except (OSError, ValueError, KeyError, TypeError, EOFError, BadZipFile) as error:
         raise ModelIncompatibleError(
             f"{model_dir}: the model files are damaged ({type(error).__name__}: {error}); "
             "run `tier0 train`"
         ) from None
-    return StoredModel(metadata, classifier, EntityConfig.from_json(entities))
+    if tuple(map(str, scorer.classes_)) != metadata.intents:
+        raise ModelIncompatibleError(
+            f"{model_dir}: the weights do not match the metadata's intents; run `tier0 train`"
+        )
+    return StoredModel(metadata, scorer, EntityConfig.from_json(entities))
+
+
+def _scorer_state(scorer: IntentScorer) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    features, arrays = scorer.features.state()
+    arrays.update(scorer.lexical.arrays("lexical"))
+    if scorer.semantic is not None:
+        arrays.update(scorer.semantic.arrays("semantic"))
+    settings = {
+        "classes": [str(name) for name in scorer.classes_],
+        "features": features,
+        "semantic": scorer.semantic is not None,
+        "semantic_weight": scorer.semantic_weight,
+    }
+    return settings, arrays
+
+
+def _scorer_from_state(settings: dict[str, Any], arrays: dict[str, np.ndarray]) -> IntentScorer:
+    classes = np.array([str(name) for name in settings["classes"]], dtype=object)
+    lexical = SoftmaxLayer.from_arrays(arrays, "lexical")
+    semantic = SoftmaxLayer.from_arrays(arrays, "semantic") if settings["semantic"] else None
+    features = TfidfFeatures.from_state(settings["features"], arrays)
+    width = sum(len(v.vocabulary_) for _, v in features.vectorizers)
+    for name, layer, inputs in (("lexical", lexical, width), ("semantic", semantic, None)):
+        if layer is None:
+            continue
+        if layer.coef.shape[0] != len(classes) or inputs not in (None, layer.coef.shape[1]):
+            raise ValueError(
+                f"{name} weights of shape {layer.coef.shape} for {len(classes)} "
+                f"intents and {inputs} features"
+            )
+    return IntentScorer(
+        classes_=classes,
+        features=features,
+        lexical=lexical,
+        semantic=semantic,
+        semantic_weight=float(settings["semantic_weight"]),
+    )
 
 
 def write_model(model_dir: Path, model: StoredModel) -> None:
@@ -135,7 +181,10 @@ def write_model(model_dir: Path, model: StoredModel) -> None:
     staging = Path(tempfile.mkdtemp(prefix=f".{model_dir.name}.new-", dir=parent))
     try:
         staging.chmod(0o755)
-        joblib.dump(model.classifier, staging / PIPELINE_FILE)
+        settings, arrays = _scorer_state(model.classifier)
+        _write_json(staging / CLASSIFIER_FILE, settings)
+        with (staging / WEIGHTS_FILE).open("wb") as handle:
+            np.savez(handle, **arrays)
         _write_json(staging / ENTITIES_FILE, model.entities.to_json())
         _write_json(staging / METADATA_FILE, asdict(model.metadata))
         _swap_in(staging, model_dir)

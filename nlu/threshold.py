@@ -1,17 +1,28 @@
 """Choosing the out-of-scope confidence threshold from the training data itself.
 
-Held-out folds (stratified k-fold) give honest confidences: the threshold is then the
-one that best balances two ways of failing a user. With `out_of_scope` examples in the
-data: in-scope accuracy (right intent, confidence above the threshold) against
-out-of-scope recall (predicted out of scope, or refused for low confidence), as CLINC150
-scores it. Without them, misclassified held-out messages stand in for out-of-scope
-ones: refusing a message the model would get wrong is the right call.
+Held-out folds (stratified k-fold) give honest confidences; what the threshold then
+optimises depends on what the data can tell:
 
-The objective is usually flat over a wide range (on our own data, anything from 0.3 to
-0.55 scores within a point), so the pick is made robust rather than sharp: the curve is
-smoothed over neighbouring thresholds, every threshold within `TOLERANCE` of the best
-counts as equally good and the middle one of those is taken, and the result is
-clamped to `THRESHOLD_BOUNDS`.
+- **With `out_of_scope` examples**, the model has learnt what out of scope looks like
+  and the data shows how much of it to expect. The threshold maximises held-out
+  accuracy over all examples as they are mixed in the data (an out-of-scope message
+  is right when refused; an in-scope one when accepted with the right intent). The
+  curve is flat near its top, and among thresholds that score within
+  `ACCURACY_TOLERANCE` of the best the highest is taken: the out-of-scope examples
+  are a small sample of everything users will type that the bot does not cover, so
+  when refusing more costs nothing measurable, refuse more. (A balanced objective,
+  in-scope accuracy + out-of-scope recall, was measured and rejected here: on
+  CLINC150 it traded 6 points of in-scope accuracy for 20 of recall.)
+- **Without them**, misclassified held-out messages stand in for out-of-scope ones,
+  and nothing says how much out-of-scope traffic to expect, while live bots see a lot
+  of it (40-70 % of HINT3's real traffic). The threshold balances the two ways of
+  failing: accepted correct predictions against refused wrong ones. That objective is
+  flat over a wide range (on small data anything from 0.3 to 0.55 scores within a
+  point), so the curve is smoothed over neighbouring thresholds, every threshold
+  within `BALANCED_TOLERANCE` of the best counts as equally good, and the middle one
+  is taken.
+
+Either way the result is clamped to `THRESHOLD_BOUNDS`.
 """
 
 from __future__ import annotations
@@ -38,7 +49,8 @@ LARGE_DATA_FOLDS = 3
 CV_JOBS = min(4, os.cpu_count() or 1)
 GRID_STEP = 0.01
 SMOOTHING = 5  # grid steps either side
-TOLERANCE = 0.02  # scores this close to the best count as equally good
+BALANCED_TOLERANCE = 0.01  # mean of two rates; scores this close to the best tie
+ACCURACY_TOLERANCE = 0.001  # one held-out message in a thousand
 
 
 @dataclass(frozen=True)
@@ -107,7 +119,7 @@ def best_threshold(
     truth: np.ndarray,
     bounds: tuple[float, float] = THRESHOLD_BOUNDS,
 ) -> ThresholdChoice:
-    """The threshold within `bounds` maximising the balanced objective described above."""
+    """The threshold within `bounds` that best serves the objective described above."""
     low, high = bounds
     grid = np.round(np.arange(low, high + GRID_STEP / 2, GRID_STEP), 4)
     in_scope = truth != OUT_OF_SCOPE
@@ -120,13 +132,19 @@ def best_threshold(
         accepted = (confidence >= threshold) & (predicted != OUT_OF_SCOPE)
         accuracy = _mean((correct & accepted)[in_scope])
         recall = _mean(~accepted[refuse])
-        good = _mean(accepted[correct]) if not has_oos else accuracy
-        scores.append(good + (recall if refuse.any() else 0.0))
+        if has_oos:
+            scores.append(_mean(np.where(in_scope, correct & accepted, ~accepted)))
+        else:
+            scores.append((_mean(accepted[correct]) + recall) / 2 if refuse.any() else accuracy)
         accuracies.append(accuracy)
         recalls.append(recall)
-    smoothed = _smooth(np.array(scores))
-    best = np.flatnonzero(smoothed >= smoothed.max() - TOLERANCE)
-    index = int(best[len(best) // 2])
+    if has_oos:
+        curve = np.array(scores)
+        index = int(np.flatnonzero(curve >= curve.max() - ACCURACY_TOLERANCE)[-1])
+    else:
+        smoothed = _smooth(np.array(scores))
+        best = np.flatnonzero(smoothed >= smoothed.max() - BALANCED_TOLERANCE)
+        index = int(best[len(best) // 2])
     return ThresholdChoice(
         threshold=float(grid[index]),
         in_scope_accuracy=accuracies[index],

@@ -40,7 +40,7 @@ def test_the_model_names_its_encoder_and_does_not_contain_it(
     assert encoder is not None
     metadata = json.loads((model_dir / storage.METADATA_FILE).read_text())
     assert metadata["encoder"] == encoder.identity
-    assert (model_dir / storage.PIPELINE_FILE).stat().st_size < 5_000_000
+    assert (model_dir / storage.WEIGHTS_FILE).stat().st_size < 5_000_000
 
 
 def test_paraphrases_without_shared_words(shipped_training: tuple[Path, TrainReport]) -> None:

@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import nlu
@@ -27,15 +28,18 @@ def test_report_describes_the_training(shipped_training: tuple[Path, TrainReport
     assert report.in_scope_accuracy is not None and report.out_of_scope_recall is not None
 
 
-def test_model_directory_holds_metadata_and_pipeline(
+def test_model_directory_holds_json_and_arrays_only(
     shipped_training: tuple[Path, TrainReport],
 ) -> None:
     model_dir, report = shipped_training
     assert sorted(p.name for p in model_dir.iterdir()) == [
+        "classifier.json",
         "entities.json",
         "metadata.json",
-        "pipeline.joblib",
+        "weights.npz",
     ]
+    with np.load(model_dir / "weights.npz", allow_pickle=False) as weights:
+        assert all(weights[name].dtype != object for name in weights.files)
     metadata = json.loads((model_dir / "metadata.json").read_text())
     assert metadata["format_version"] == storage.FORMAT_VERSION
     assert metadata["sklearn_version"] == storage.sklearn.__version__
@@ -77,8 +81,15 @@ def test_needs_training(
     greetings = moved / "smalltalk.yml"
     greetings.write_text(greetings.read_text() + "    - hey hey hey\n")
     assert needs_training([moved], model_dir) is True
-    edit_metadata(model_copy, sklearn_version="0.0.1")
+    edit_metadata(model_copy, format_version=2)
     assert needs_training([default_data_dir()], model_copy) is True
+
+
+def test_a_model_outlives_a_scikit_learn_upgrade(model_copy: Path, shipped_model: NluModel) -> None:
+    # The files are arrays and JSON, not pickled estimators: nothing to retrain.
+    edit_metadata(model_copy, sklearn_version="0.0.1")
+    assert needs_training([default_data_dir()], model_copy) is False
+    assert load(model_copy).parse("my tickets") == shipped_model.parse("my tickets")
 
 
 def edit_metadata(model_dir: Path, **changes: object) -> None:
@@ -98,8 +109,8 @@ def test_missing_model_raises_not_found(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"sklearn_version": "0.0.1"}, "scikit-learn 0.0.1"),
         ({"format_version": 999}, "model format 999"),
+        ({"format_version": 2}, "model format 2"),
     ],
 )
 def test_incompatible_model_is_refused_with_the_reason(
@@ -111,13 +122,53 @@ def test_incompatible_model_is_refused_with_the_reason(
 
 
 def test_damaged_files_are_incompatible_not_a_crash(model_copy: Path) -> None:
-    (model_copy / "pipeline.joblib").write_bytes(b"not a pickle")
+    weights = (model_copy / "weights.npz").read_bytes()
+    (model_copy / "weights.npz").write_bytes(weights[: len(weights) // 2])
+    with pytest.raises(ModelIncompatibleError, match="damaged"):
+        load(model_copy)
+    (model_copy / "weights.npz").write_bytes(weights)
+    (model_copy / "classifier.json").write_text("[]")
     with pytest.raises(ModelIncompatibleError, match="damaged"):
         load(model_copy)
     (model_copy / "metadata.json").write_text("{not json")
     with pytest.raises(ModelIncompatibleError, match="unreadable"):
         load(model_copy)
     assert needs_training([default_data_dir()], model_copy) is True
+
+
+class Payload:
+    """Would run code if it were ever unpickled."""
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return (print, ("unpickled!",))
+
+
+def test_a_pickle_in_the_weights_is_refused_not_run(
+    model_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = model_copy / "weights.npz"
+    with np.load(path, allow_pickle=False) as stored:
+        arrays = {name: stored[name] for name in stored.files}
+    arrays["lexical.coef"] = np.array([Payload()], dtype=object)
+    with path.open("wb") as handle:
+        np.savez(handle, **arrays)
+    with pytest.raises(ModelIncompatibleError, match="damaged"):
+        load(model_copy)
+    assert "unpickled!" not in capsys.readouterr().out
+
+
+def test_weights_that_do_not_fit_the_vocabulary_are_refused(model_copy: Path) -> None:
+    path = model_copy / "classifier.json"
+    settings = json.loads(path.read_text())
+    settings["features"][0]["vocabulary"].append("an extra term")
+    path.write_text(json.dumps(settings))
+    with pytest.raises(ModelIncompatibleError, match="damaged"):
+        load(model_copy)
+    settings["features"][0]["vocabulary"].pop()
+    settings["features"][0]["params"]["tokenizer"] = "os.system"
+    path.write_text(json.dumps(settings))
+    with pytest.raises(ModelIncompatibleError, match="unknown vectoriser settings"):
+        load(model_copy)
 
 
 def test_retraining_replaces_the_model_and_leaves_no_temporary_dirs(
@@ -142,7 +193,7 @@ def test_a_failed_write_keeps_the_previous_model(
     def broken_dump(*args: object, **kwargs: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(storage.joblib, "dump", broken_dump)
+    monkeypatch.setattr(storage, "_write_json", broken_dump)
     with pytest.raises(OSError, match="disk full"):
         train([small_data], model_dir, threshold=0.6)
     assert load(model_dir).threshold == 0.3

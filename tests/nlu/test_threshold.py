@@ -54,3 +54,17 @@ def test_cross_validation_is_deterministic() -> None:
     first = choose_threshold(texts, labels, build_pipeline)
     assert first == choose_threshold(texts, labels, build_pipeline)
     assert first.folds == 5
+
+
+def test_with_out_of_scope_data_accuracy_decides_and_ties_refuse_more() -> None:
+    # Refusing the one out-of-scope message costs nothing up to 0.8: take the highest.
+    rows = [(0.9, "a", "a")] * 50 + [(0.5, "a", "out_of_scope")]
+    assert best_threshold(*arrays(rows)).threshold == THRESHOLD_BOUNDS[1]
+
+
+def test_in_scope_answers_are_not_traded_for_fewer_out_of_scope_catches() -> None:
+    rows = [(0.9, "a", "a")] * 90 + [(0.3, "b", "b")] * 10 + [(0.35, "a", "out_of_scope")] * 2
+    choice = best_threshold(*arrays(rows))
+    assert choice.threshold == 0.3
+    assert choice.in_scope_accuracy == 1.0
+    assert choice.out_of_scope_recall == 0.0
