@@ -21,8 +21,9 @@ import numpy as np
 from sklearn.metrics import f1_score, matthews_corrcoef, precision_recall_fscore_support
 from sklearn.model_selection import StratifiedKFold
 
-from nlu.classifier import IntentModel, clean_text, fit_intent_model
+from nlu.classifier import fit_intent_model
 from nlu.encoder import SentenceEncoder
+from nlu.scorer import IntentModel, clean_text
 from nlu.types import OUT_OF_SCOPE
 
 BATCH = 256

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from nlu.classifier import Embeddings, IntentModel, fit_intent_model
 from nlu.entities import EntityConfig, EntityExtractor
 from nlu.errors import ModelIncompatibleError, ModelNotFoundError, TrainingDataError
+from nlu.scorer import Embeddings, IntentModel
 from nlu.storage import (
     ModelMetadata,
     StoredModel,
@@ -85,6 +85,8 @@ def train(
     `use_encoder` is False. `progress` hears what training is doing, for a CLI to
     show. Raises `TrainingDataError` for bad data.
     """
+    from nlu.classifier import fit_intent_model  # scikit-learn: only when training
+
     say = progress or (lambda message: None)
     started = time.perf_counter()
     _check_threshold(threshold)

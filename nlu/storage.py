@@ -19,18 +19,19 @@ import shutil
 import tempfile
 import uuid
 from dataclasses import asdict, dataclass
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 from zipfile import BadZipFile
 
 import numpy as np
-import sklearn
 
-from nlu.classifier import IntentScorer
 from nlu.encoder import SentenceEncoder, shared_encoder
 from nlu.entities import EntityConfig
 from nlu.errors import ModelIncompatibleError, ModelNotFoundError
-from nlu.linear import SoftmaxLayer, TfidfFeatures
+from nlu.linear import SoftmaxLayer
+from nlu.scorer import IntentScorer
+from nlu.tfidf import TfidfFeatures
 
 # 2: HybridClassifier, `encoder` in the metadata; 3: arrays and JSON instead of a pickle
 FORMAT_VERSION = 3
@@ -85,7 +86,7 @@ def current_encoder() -> SentenceEncoder | None:
 def current_versions() -> dict[str, Any]:
     return {
         "format_version": FORMAT_VERSION,
-        "sklearn_version": sklearn.__version__,
+        "sklearn_version": _installed_version("scikit-learn"),
         "python_version": platform.python_version(),
     }
 
@@ -153,18 +154,14 @@ def _scorer_state(scorer: IntentScorer) -> tuple[dict[str, Any], dict[str, np.nd
 
 def _scorer_from_state(settings: dict[str, Any], arrays: dict[str, np.ndarray]) -> IntentScorer:
     classes = np.array([str(name) for name in settings["classes"]], dtype=object)
+    features = TfidfFeatures.from_state(settings["features"], arrays)
     lexical = SoftmaxLayer.from_arrays(arrays, "lexical")
     semantic = SoftmaxLayer.from_arrays(arrays, "semantic") if settings["semantic"] else None
-    features = TfidfFeatures.from_state(settings["features"], arrays)
-    width = sum(len(v.vocabulary_) for _, v in features.vectorizers)
-    for name, layer, inputs in (("lexical", lexical, width), ("semantic", semantic, None)):
-        if layer is None:
-            continue
-        if layer.coef.shape[0] != len(classes) or inputs not in (None, layer.coef.shape[1]):
-            raise ValueError(
-                f"{name} weights of shape {layer.coef.shape} for {len(classes)} "
-                f"intents and {inputs} features"
-            )
+    if lexical.inputs != features.width:
+        raise ValueError(f"{features.width} features but lexical weights for {lexical.inputs}")
+    for layer in (lexical, semantic):
+        if layer is not None and layer.classes != len(classes):
+            raise ValueError(f"{len(classes)} intents but weights for {layer.classes}")
     return IntentScorer(
         classes_=classes,
         features=features,
@@ -172,6 +169,13 @@ def _scorer_from_state(settings: dict[str, Any], arrays: dict[str, np.ndarray]) 
         semantic=semantic,
         semantic_weight=float(settings["semantic_weight"]),
     )
+
+
+def _installed_version(distribution: str) -> str:
+    try:
+        return version(distribution)
+    except PackageNotFoundError:
+        return "not installed"
 
 
 def write_model(model_dir: Path, model: StoredModel) -> None:

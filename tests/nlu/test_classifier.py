@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from nlu.classifier import MAX_CHARS, RANKING_SIZE, clean_text
 from nlu.model import NluModel, default_data_dir
+from nlu.scorer import MAX_CHARS, RANKING_SIZE, clean_text
 from nlu.training_data import load_training_data
 from nlu.types import OUT_OF_SCOPE
 

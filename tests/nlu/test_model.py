@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import sklearn
 
 import nlu
 from nlu import model as nlu_model
@@ -42,7 +43,7 @@ def test_model_directory_holds_json_and_arrays_only(
         assert all(weights[name].dtype != object for name in weights.files)
     metadata = json.loads((model_dir / "metadata.json").read_text())
     assert metadata["format_version"] == storage.FORMAT_VERSION
-    assert metadata["sklearn_version"] == storage.sklearn.__version__
+    assert metadata["sklearn_version"] == sklearn.__version__
     assert metadata["threshold"] == report.threshold
     assert len(metadata["data_fingerprint"]) == 64
     assert metadata["created_at"].endswith("+00:00")
@@ -165,7 +166,7 @@ def test_weights_that_do_not_fit_the_vocabulary_are_refused(model_copy: Path) ->
     with pytest.raises(ModelIncompatibleError, match="damaged"):
         load(model_copy)
     settings["features"][0]["vocabulary"].pop()
-    settings["features"][0]["params"]["tokenizer"] = "os.system"
+    settings["features"][0]["tokenizer"] = "os.system"
     path.write_text(json.dumps(settings))
     with pytest.raises(ModelIncompatibleError, match="unknown vectoriser settings"):
         load(model_copy)
