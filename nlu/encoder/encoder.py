@@ -26,7 +26,8 @@ MODEL_FILE = "minilm-l6-v2.onnx"
 DIMENSION = 384
 MAX_TOKENS = 256  # the model's own limit (sentence_bert_config.json)
 MAX_CHARS = 2000  # a longer text is cut first: tokenising a pasted log is wasted work
-BATCH_SIZE = 64
+BATCH_SIZE = 64  # 32 to 128 measured the same per text; 16 and 256 slower
+TOKENIZE_CHUNK = 4096
 
 
 class EncoderUnavailableError(RuntimeError):
@@ -66,9 +67,13 @@ class SentenceEncoder:
         self._tokenizer.no_padding()
         self._tokenizer.enable_truncation(MAX_TOKENS)
         options = onnxruntime.SessionOptions()
+        # Measured on 2 cores: 2 threads beat 1 for one short text as well as for batches
+        # (3.6 vs 4.8 ms p50 for a text, 1.75 vs 3.1 ms a text in batches of 64).
         options.intra_op_num_threads = threads or min(4, os.cpu_count() or 1)
         options.inter_op_num_threads = 1
         # No busy-waiting between requests: a server's idle threads must not burn a core.
+        # Spinning only within a run (with "session.force_spinning_stop") was measured
+        # too: faster back to back, but slower (9 vs 6 ms) with messages 20 ms apart.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.log_severity_level = 3
         self._session: Any = onnxruntime.InferenceSession(
@@ -78,25 +83,34 @@ class SentenceEncoder:
         self.identity = _file_digest(model_path)
 
     def encode(self, texts: Sequence[str], batch_size: int = BATCH_SIZE) -> np.ndarray:
-        """Embed `texts`, batching texts of similar length together to waste no padding."""
+        """Embed `texts`, batching texts of the same token count together: no padding.
+
+        Sorting by token count rather than by characters cut the padded tokens of the
+        CLINC150 training set from 219,000 to 168,000 (the real ones: 166,500), and the
+        encoder's work is proportional to them. Texts are tokenised a chunk at a time and
+        only their ids kept, so a long list of texts never holds every `Encoding` at once.
+        """
         vectors = np.zeros((len(texts), DIMENSION), dtype=np.float32)
-        order = np.argsort([len(text) for text in texts], kind="stable")
+        ids: list[list[int]] = []
+        for start in range(0, len(texts), TOKENIZE_CHUNK):
+            chunk = [text[:MAX_CHARS] for text in texts[start : start + TOKENIZE_CHUNK]]
+            ids.extend(encoding.ids for encoding in self._tokenizer.encode_batch(chunk))
+        order = np.argsort([len(row) for row in ids], kind="stable")
         for start in range(0, len(texts), batch_size):
             chunk = order[start : start + batch_size]
-            vectors[chunk] = self._encode_batch([texts[i][:MAX_CHARS] for i in chunk])
+            vectors[chunk] = self._run([ids[i] for i in chunk])
         return vectors
 
     def encode_one(self, text: str) -> np.ndarray:
         return self.encode([text])[0]
 
-    def _encode_batch(self, texts: list[str]) -> np.ndarray:
-        encodings = self._tokenizer.encode_batch(texts)
-        width = max(len(e.ids) for e in encodings)
-        ids = np.zeros((len(texts), width), dtype=np.int64)
+    def _run(self, rows: list[list[int]]) -> np.ndarray:
+        width = max(len(row) for row in rows)
+        ids = np.zeros((len(rows), width), dtype=np.int64)
         mask = np.zeros_like(ids)
-        for row, encoding in enumerate(encodings):
-            ids[row, : len(encoding.ids)] = encoding.ids
-            mask[row, : len(encoding.ids)] = 1
+        for row, row_ids in enumerate(rows):
+            ids[row, : len(row_ids)] = row_ids
+            mask[row, : len(row_ids)] = 1
         # ONNX Runtime sessions are thread-safe, but one run at a time is faster on 2 cores
         # than several runs fighting over the same intra-op threads.
         with self._lock:

@@ -55,3 +55,12 @@ def test_odd_inputs_embed_without_error(encoder: SentenceEncoder) -> None:
     assert vectors.shape == (6, 384)
     assert np.isfinite(vectors).all()
     assert encoder.encode([]).shape == (0, 384)
+
+
+def test_a_vector_does_not_depend_on_its_batch(encoder: SentenceEncoder) -> None:
+    # encode() sorts texts by token count and batches them; no order or batch size shows.
+    texts = ["reset my password", "", "what is my balance", "x " * 300, "book a flight to rome"]
+    alone = np.stack([encoder.encode_one(text) for text in texts])
+    for batch_size in (1, 2, 64):
+        assert np.allclose(encoder.encode(texts, batch_size=batch_size), alone, atol=1e-5)
+    assert np.allclose(encoder.encode(texts[::-1])[::-1], alone, atol=1e-5)
