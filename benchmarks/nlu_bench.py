@@ -6,17 +6,19 @@ wall time, model size on disk, load time, one-parse latency p50/p99 in process, 
 RSS of a fresh process holding the loaded model. HINT3: 5-fold cross-validation of each
 bot's train set (the test sets are held out; an intent with fewer than 5 examples is
 missing from some training folds, and its held-out examples count as errors), MCC and
-accuracy at the thresholds chosen inside the folds. Rasa runs only if it is installed
-(it is never a dependency).
+accuracy at the thresholds chosen inside the folds. Rasa 3.6 runs on the same HINT3
+data (and, with `--rasa-clinc`, CLINC150, which takes it hours) when a `rasa` program
+is found (`--rasa PATH`, or on PATH): it is never a dependency (`rasa_baseline.py`).
 
 Run: .venv/bin/python benchmarks/nlu_bench.py [--skip-hint3] [--skip-baseline]
+     [--rasa PATH] [--rasa-clinc]
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
+import shutil
 import statistics
 import subprocess
 import sys
@@ -31,6 +33,9 @@ from nlu.encoder import shared_encoder  # noqa: E402
 from nlu.evaluation import cross_validate, predict, score  # noqa: E402
 from nlu.model import load, train  # noqa: E402
 from nlu.training_data import load_training_data  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import rasa_baseline  # noqa: E402
 
 DATASETS = ROOT.parent / "shared" / "datasets"
 HINT3_BOTS = ("sofmattress", "curekart", "powerplay11")
@@ -112,10 +117,53 @@ def hint3(use_encoder: bool) -> dict[str, dict[str, float]]:
     return results
 
 
+def rasa(executable: str, with_clinc: bool, workdir: Path) -> dict[str, dict[str, float]]:
+    """Rasa's default pipeline on the same data, by the same protocol where it can."""
+    runs = {}
+    for bot in HINT3_BOTS:
+        data = DATASETS / "hint3" / f"{bot}_train.yml"
+        runs[f"HINT3 {bot} 5-fold CV"] = rasa_baseline.cross_validate(
+            executable, data, 5, workdir / bot
+        )
+    if with_clinc:
+        clinc_dir = DATASETS / "clinc150"
+        runs["CLINC150 val"] = rasa_baseline.train_and_test(
+            executable, clinc_dir / "train.yml", clinc_dir / "val.yml", workdir / "clinc"
+        )
+    return {
+        name: {
+            "mcc": run.scores.mcc,
+            "accuracy": run.scores.accuracy,
+            "in_scope": run.scores.in_scope_accuracy,
+            "oos_recall": run.scores.oos_recall,
+            "seconds": run.seconds,
+            "peak_rss_mb": run.peak_rss_mb,
+        }
+        for name, run in runs.items()
+    }
+
+
+def print_rasa(figures: dict[str, dict[str, float]]) -> None:
+    print("== Rasa 3.6 (default pipeline, fallback threshold 0.3)")
+    for name, r in figures.items():
+        in_scope = "" if r["in_scope"] is None else f", in-scope {r['in_scope'] * 100:.1f} %"
+        recall = (
+            ""
+            if r["oos_recall"] is None
+            else f", out-of-scope recall {r['oos_recall'] * 100:.1f} %"
+        )
+        print(
+            f"{name}: MCC {r['mcc']:.3f}, accuracy {r['accuracy']:.3f}{in_scope}{recall} "
+            f"({r['seconds']:.0f} s, peak RSS {r['peak_rss_mb']:.0f} MB)"
+        )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-hint3", action="store_true")
     parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument("--rasa", default=shutil.which("rasa"), help="a Rasa 3.6 executable")
+    parser.add_argument("--rasa-clinc", action="store_true", help="also CLINC150 (hours)")
     args = parser.parse_args()
     variants = [("hybrid (default)", True)]
     if not args.skip_baseline:
@@ -126,6 +174,9 @@ def main() -> int:
             results[name] = {"clinc": clinc(use_encoder, Path(workdir))}
             if not args.skip_hint3:
                 results[name]["hint3"] = hint3(use_encoder)
+        if args.rasa:
+            results["rasa"] = rasa(args.rasa, args.rasa_clinc, Path(workdir) / "rasa")
+    rasa_figures = results.pop("rasa", None)
     for name, figures in results.items():
         c = figures["clinc"]
         print(f"== {name}")
@@ -153,10 +204,13 @@ def main() -> int:
             f"parse p50 {hybrid['p50_ms'] / lexical['p50_ms']:.1f}x, "
             f"RSS {hybrid['rss_mb'] / lexical['rss_mb']:.1f}x"
         )
+    if rasa_figures is not None:
+        print_rasa(rasa_figures)
+        results["rasa"] = rasa_figures
+    else:
+        print("Rasa: no `rasa` program found (--rasa PATH), skipped")
     print(TARGETS)
     print(PUBLISHED)
-    if importlib.util.find_spec("rasa") is None:
-        print("Rasa: not installed here, skipped (it needs Python < 3.11 and TensorFlow)")
     print(json.dumps(results))
     return 0
 
