@@ -54,7 +54,7 @@ def check_paths(settings: Settings) -> None:
 
 
 def ensure_index(settings: Settings, *, force: bool = False) -> IndexReport:
-    report = build_index(settings.kb_dir, settings.index_dir, force=force)
+    report = build_index(settings.kb_dir, settings.index_dir, force=force, encoder=shared_encoder())
     if report.rebuilt:
         log.info("indexed %d articles in %.2fs", report.articles, report.seconds)
     for problem in report.errors:
@@ -75,17 +75,15 @@ def ensure_model(settings: Settings, *, force: bool = False) -> nlu_model.TrainR
 def build_assistant(settings: Settings, *, prepare: bool = True) -> Assistant:
     """Everything a connector needs. With `prepare`, builds what is missing first."""
     check_paths(settings)
-    # The sentence encoder takes a second or two to load: do it while the database
-    # migrates and the index builds, not after.
+    # The sentence encoder takes a moment to load: do it while the database migrates.
     warm_up = threading.Thread(target=shared_encoder, name="tier0-encoder-load", daemon=True)
     warm_up.start()
     store = Store.from_url(settings.effective_database_url, upgrade=prepare)
-    if prepare:
-        ensure_index(settings)
     warm_up.join()
     if prepare:
+        ensure_index(settings)
         ensure_model(settings)
-    kb = TantivyKnowledgeBase(settings.kb_dir, settings.index_dir)
+    kb = TantivyKnowledgeBase(settings.kb_dir, settings.index_dir, shared_encoder())
     classifier = nlu_model.load(settings.model_dir, threshold=settings.nlu_threshold)
     public_url = settings.effective_public_url
     engine = Engine(

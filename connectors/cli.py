@@ -1,4 +1,4 @@
-"""The `tier0` command: serve, chat, index, train, nlu, kb lint, db upgrade.
+"""The `tier0` command: serve, chat, index, train, nlu, kb, db upgrade.
 
 Every command takes --data-dir, --kb and --config; they override tier0.toml and
 TIER0_* variables. Errors the user can fix print one line and exit 2; nothing
@@ -59,11 +59,10 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", parents=[common], help="train the NLU model")
     train.add_argument("--nlu-data", type=Path, help="Rasa NLU YAML file or directory")
 
-    kb = commands.add_parser("kb", help="knowledge-base tools")
-    kb_commands = kb.add_subparsers(dest="kb_command", required=True, metavar="KB_COMMAND")
-    kb_commands.add_parser("lint", parents=[common], help="check every article")
-
+    from connectors.kb_cli import add_kb_commands
     from connectors.nlu_cli import add_nlu_commands
+
+    add_kb_commands(commands, common)
 
     add_nlu_commands(commands, common)
 
@@ -154,17 +153,10 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def cmd_kb_lint(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.kb.lint import lint
+def cmd_kb(args: argparse.Namespace, settings: Settings) -> int:
+    from connectors.kb_cli import run_kb_command
 
-    if not settings.kb_dir.is_dir():
-        raise SettingsError(f"--kb: {settings.kb_dir} is not a directory")
-    problems = lint(settings.kb_dir)
-    for problem in problems:
-        print(problem)
-    errors = sum(p.severity == "error" for p in problems)
-    print(f"{errors} error(s), {len(problems) - errors} warning(s)", file=sys.stderr)
-    return 1 if errors else 0
+    return run_kb_command(args, settings)
 
 
 def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
@@ -186,7 +178,7 @@ def _command(args: argparse.Namespace) -> Command:
     if args.command == "nlu":
         return cmd_nlu
     if args.command == "kb":
-        return cmd_kb_lint
+        return cmd_kb
     if args.command == "db":
         return cmd_db_upgrade
     commands: dict[str, Command] = {

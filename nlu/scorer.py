@@ -49,6 +49,8 @@ class Embeddings:
         self._known.clear()
 
     def __call__(self, texts: Sequence[str]) -> np.ndarray:
+        if len(texts) == 1 and texts[0] not in self._known:
+            return self.encoder.encode_one(texts[0])[None, :]  # a parse: shared cache
         unknown = [t for t in texts if t not in self._known]
         fresh = dict(zip(unknown, self.encoder.encode(unknown), strict=True)) if unknown else {}
         return np.stack([self._known.get(t, fresh.get(t)) for t in texts])

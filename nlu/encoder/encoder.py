@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -28,6 +29,7 @@ MAX_TOKENS = 256  # the model's own limit (sentence_bert_config.json)
 MAX_CHARS = 2000  # a longer text is cut first: tokenising a pasted log is wasted work
 BATCH_SIZE = 64  # 32 to 128 measured the same per text; 16 and 256 slower
 TOKENIZE_CHUNK = 4096
+RECENT_TEXTS = 512  # single texts whose vectors are kept (1.5 kB each)
 
 
 class EncoderUnavailableError(RuntimeError):
@@ -80,6 +82,8 @@ class SentenceEncoder:
             str(model_path), options, providers=["CPUExecutionProvider"]
         )
         self._lock = threading.Lock()
+        self._recent: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._recent_lock = threading.Lock()
         self.identity = _file_digest(model_path)
 
     def encode(self, texts: Sequence[str], batch_size: int = BATCH_SIZE) -> np.ndarray:
@@ -102,7 +106,20 @@ class SentenceEncoder:
         return vectors
 
     def encode_one(self, text: str) -> np.ndarray:
-        return self.encode([text])[0]
+        """One text's vector, remembered: a turn embeds the same message twice, for the
+        intent and for the KB search, and chat repeats "yes", "no" and "thanks"."""
+        with self._recent_lock:
+            vector = self._recent.get(text)
+            if vector is not None:
+                self._recent.move_to_end(text)
+                return vector
+        vector = self.encode([text])[0]
+        vector.setflags(write=False)
+        with self._recent_lock:
+            self._recent[text] = vector
+            if len(self._recent) > RECENT_TEXTS:
+                self._recent.popitem(last=False)
+        return vector
 
     def _run(self, rows: list[list[int]]) -> np.ndarray:
         width = max(len(row) for row in rows)

@@ -7,6 +7,8 @@ import pytest
 
 from bot.kb.index import TantivyKnowledgeBase, build_index
 from bot.kb.query import search_terms
+from bot.kb.semantic import VECTORS_FILE
+from nlu.encoder import SentenceEncoder, shared_encoder
 
 ARTICLE = "---\ntitle: {title}\ncategory: howto\ntags: [{tags}]\n---\n{body}\n"
 
@@ -100,3 +102,68 @@ def test_rebuild_is_visible_to_a_running_searcher(small_kb: tuple[Path, Path]) -
 def test_missing_index_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="tier0 index"):
         TantivyKnowledgeBase(tmp_path, tmp_path / "index")
+
+
+# With the sentence encoder: meaning first, BM25 as a tie-breaker.
+
+
+@pytest.fixture
+def encoder() -> SentenceEncoder:
+    shared = shared_encoder()
+    assert shared is not None, "the test extra installs the encoder"
+    return shared
+
+
+def test_semantic_search_finds_paraphrases_that_share_no_words(
+    small_kb: tuple[Path, Path], encoder: SentenceEncoder
+) -> None:
+    kb, index = small_kb
+    build_index(kb, index, encoder=encoder)
+    lexical, semantic = TantivyKnowledgeBase(kb, index), TantivyKnowledgeBase(kb, index, encoder)
+    assert semantic.semantic and not lexical.semantic
+    question = "keeping a safety duplicate of everything I saved"
+    assert not lexical.search(question), "no shared word: BM25 finds nothing"
+    assert semantic.search(question)[0].article_id == "backup"
+    assert semantic.search("how do I install it on windows?")[0].article_id == "install-windows"
+
+
+def test_unrelated_text_finds_nothing_by_meaning_alone(
+    small_kb: tuple[Path, Path], encoder: SentenceEncoder
+) -> None:
+    kb, index = small_kb
+    build_index(kb, index, encoder=encoder)
+    search = TantivyKnowledgeBase(kb, index, encoder)
+    assert search.search("what's the weather like in lisbon tomorrow") == []
+    assert search.search("🔥🙈") == []
+
+
+def test_an_index_without_vectors_is_rebuilt_once_the_encoder_is_there(
+    small_kb: tuple[Path, Path], encoder: SentenceEncoder
+) -> None:
+    kb, index = small_kb
+    assert build_index(kb, index).rebuilt
+    assert not (index / VECTORS_FILE).exists()
+    assert not TantivyKnowledgeBase(kb, index, encoder).semantic
+    assert build_index(kb, index, encoder=encoder).rebuilt
+    assert (index / VECTORS_FILE).exists()
+    assert not build_index(kb, index, encoder=encoder).rebuilt
+
+
+def test_damaged_vectors_fall_back_to_bm25(
+    small_kb: tuple[Path, Path], encoder: SentenceEncoder
+) -> None:
+    kb, index = small_kb
+    build_index(kb, index, encoder=encoder)
+    (index / VECTORS_FILE).write_bytes(b"not an npz")
+    search = TantivyKnowledgeBase(kb, index, encoder)
+    assert not search.semantic
+    assert search.search("install on windows")[0].article_id == "install-windows"
+
+
+@pytest.mark.parametrize("text", ['"', "(" * 10_000, "x" * 10_000, "\x00", "title:x AND *"])
+def test_any_text_searches_semantically_without_raising(
+    small_kb: tuple[Path, Path], encoder: SentenceEncoder, text: str
+) -> None:
+    kb, index = small_kb
+    build_index(kb, index, encoder=encoder)
+    assert isinstance(TantivyKnowledgeBase(kb, index, encoder).search(text), list)
