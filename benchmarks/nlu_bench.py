@@ -2,7 +2,8 @@
 
 CLINC150: train on `train.yml`, score `val.yml` (in-scope accuracy and out-of-scope
 recall at the model's own threshold and with the `out_of_scope` class alone), training
-wall time, model size on disk, load time, one-parse latency p50/p99 in process, and the
+wall time, model size on disk, load time, one-parse latency p50/p99 in process (median
+of 3 rounds of 1,000 different validation texts), and the
 RSS of a fresh process holding the loaded model. HINT3: 5-fold cross-validation of each
 bot's train set (the test sets are held out; an intent with fewer than 5 examples is
 missing from some training folds, and its held-out examples count as errors), MCC and
@@ -58,6 +59,25 @@ def directory_mb(path: Path) -> float:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6
 
 
+def parse_latencies(model: object, texts: list[str], rounds: int = 3) -> tuple[float, float]:
+    """Median over `rounds` of the p50 and p99 of one parse, each round 1,000 texts.
+
+    Every round parses different texts: the encoder remembers recent texts, and a
+    repeated one would measure the cache, not a parse.
+    """
+    p50s, p99s = [], []
+    for start in range(0, rounds * 1000, 1000):
+        latencies = []
+        for text in texts[start : start + 1000]:
+            started = time.perf_counter()
+            model.parse(text)  # type: ignore[attr-defined]
+            latencies.append((time.perf_counter() - started) * 1000)
+        latencies.sort()
+        p50s.append(statistics.median(latencies))
+        p99s.append(latencies[int(0.99 * len(latencies)) - 1])
+    return statistics.median(p50s), statistics.median(p99s)
+
+
 def clinc(use_encoder: bool, workdir: Path) -> dict[str, float]:
     model_dir = workdir / f"clinc-{'hybrid' if use_encoder else 'lexical'}"
     report = train([DATASETS / "clinc150" / "train.yml"], model_dir, use_encoder=use_encoder)
@@ -68,12 +88,7 @@ def clinc(use_encoder: bool, workdir: Path) -> dict[str, float]:
     own = score(truth, predict(model.classifier, texts), model.threshold)
     class_only = load(model_dir, threshold=0.0)
     as_class = score(truth, predict(class_only.classifier, texts), 0.0)
-    latencies = []
-    for text in texts[:1000]:
-        started = time.perf_counter()
-        model.parse(text)
-        latencies.append((time.perf_counter() - started) * 1000)
-    latencies.sort()
+    p50s, p99s = parse_latencies(model, texts)
     probe = subprocess.run(
         [sys.executable, "-c", RSS_PROBE, str(model_dir)],
         capture_output=True,
@@ -92,8 +107,8 @@ def clinc(use_encoder: bool, workdir: Path) -> dict[str, float]:
         "size_mb": directory_mb(model_dir),
         "load_s": load_seconds,
         "rss_mb": rss,
-        "p50_ms": statistics.median(latencies),
-        "p99_ms": latencies[int(0.99 * len(latencies)) - 1],
+        "p50_ms": p50s,
+        "p99_ms": p99s,
     }
 
 

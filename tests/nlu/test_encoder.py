@@ -27,8 +27,10 @@ def test_vectors_match_the_original_model(encoder: SentenceEncoder) -> None:
     assert vectors.shape == (len(REFERENCE["texts"]), 384)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     agreement = (vectors * reference).sum(axis=1)
-    assert agreement.min() > 0.999, agreement
-    assert agreement.mean() > 0.9995, agreement
+    # int8 projections (build.py): measured min 0.9966, mean 0.9989 on these texts, and
+    # over the 18,200 CLINC150 texts min 0.985, 1st percentile 0.9955, median 0.9990.
+    assert agreement.min() > 0.995, agreement
+    assert agreement.mean() > 0.998, agreement
     # What matters downstream is which texts are close: the similarity structure holds.
     ours, theirs = vectors @ vectors.T, reference @ reference.T
     upper = np.triu_indices(len(vectors), 1)
