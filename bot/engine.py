@@ -16,14 +16,14 @@ from typing import Any
 from bot.dialogue.policy import choose_handler
 from bot.dialogue.state import DialogueState
 from bot.handlers.base import Conversation, HandlerRegistry, Outcome, TurnContext
-from bot.intents import CHOICE_INTENTS
+from bot.intents import ARTICLE_CHOICE_PREFIX, CHOICE_INTENTS, CHOOSE_ARTICLE
 from bot.kb.base import KnowledgeBase
 from bot.redact import redact
 from bot.store import Store, Transaction
 from bot.store.models import ConversationRow, MessageRow
 from bot.tickets import EmbeddedTicketSystem, Ticket, TicketSystem
 from bot.types import ChoicesReply, IncomingMessage, Participant, Reply, reply_to_dict
-from nlu.types import IntentClassifier, Parse
+from nlu.types import Entity, IntentClassifier, Parse
 
 MAX_MESSAGE_CHARS = 4000
 # C0 control characters other than tab and newline: PostgreSQL rejects NUL in text,
@@ -166,12 +166,17 @@ class Engine:
             return self.classifier.parse(redact(_CONTROL.sub(" ", message.text).strip()))
         offered = {choice.id: choice for choice in state.offered}
         choice = offered.get(message.choice_id or "")
-        if choice is None or choice.id not in CHOICE_INTENTS:
+        is_article = choice is not None and choice.id.startswith(ARTICLE_CHOICE_PREFIX)
+        if choice is None or not (is_article or choice.id in CHOICE_INTENTS):
             available = ", ".join(offered) or "none"
             raise UnknownChoice(
                 f"choice {message.choice_id!r} is not on offer in this conversation "
                 f"(available: {available})"
             )
+        if is_article:
+            article_id = choice.id.removeprefix(ARTICLE_CHOICE_PREFIX)
+            picked = Entity("article", article_id, choice.label, 0, 0, extractor="choice")
+            return Parse(choice.label, CHOOSE_ARTICLE, 1.0, entities=(picked,))
         return Parse(text=choice.label, intent=CHOICE_INTENTS[choice.id], confidence=1.0)
 
     @staticmethod

@@ -20,3 +20,7 @@ ALL_INTENTS = frozenset(
 
 # Buttons the bot offers, and the intent a click on each one means.
 CHOICE_INTENTS = {"yes": AFFIRM, "no": DENY, "human": REQUEST_HUMAN}
+# A button naming one of several close articles: its id is the prefix + the article id.
+# Only ever a click, never trained: not in ALL_INTENTS.
+CHOOSE_ARTICLE = "choose_article"
+ARTICLE_CHOICE_PREFIX = "article:"

@@ -6,6 +6,7 @@ from bot.dialogue.state import DialogueState, Flow
 from bot.intents import (
     AFFIRM,
     ASK_HOWTO,
+    CHOOSE_ARTICLE,
     DENY,
     OUT_OF_SCOPE,
     REPORT_PROBLEM,
@@ -40,6 +41,6 @@ def choose_handler(state: DialogueState, parse: Parse) -> str:
         return ANSWER_HANDLERS[state.flow]
     if intent in SMALL_TALK_INTENTS:
         return "small_talk"
-    if intent in (ASK_HOWTO, REPORT_PROBLEM, OUT_OF_SCOPE):
+    if intent in (ASK_HOWTO, REPORT_PROBLEM, OUT_OF_SCOPE, CHOOSE_ARTICLE):
         return "kb_answer"
     return "fallback"

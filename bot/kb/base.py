@@ -15,6 +15,9 @@ class SearchHit:
     score: float
     matched_terms: int = 0
     query_terms: int = 0
+    # A calibrated close call: the next hit scored almost as well, so a person should
+    # pick rather than be shown this one as the answer.
+    close_to_next: bool = False
 
     @property
     def coverage(self) -> float:

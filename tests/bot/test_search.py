@@ -121,7 +121,7 @@ def test_semantic_search_finds_paraphrases_that_share_no_words(
     build_index(kb, index, encoder=encoder)
     lexical, semantic = TantivyKnowledgeBase(kb, index), TantivyKnowledgeBase(kb, index, encoder)
     assert semantic.semantic and not lexical.semantic
-    question = "keeping a safety duplicate of everything I saved"
+    question = "archive everything so nothing gets lost"
     assert not lexical.search(question), "no shared word: BM25 finds nothing"
     assert semantic.search(question)[0].article_id == "backup"
     assert semantic.search("how do I install it on windows?")[0].article_id == "install-windows"

@@ -33,7 +33,7 @@ def test_eval_prints_the_contract_fields(
     queries = tmp_path / "queries.jsonl"
     lines = [
         {"query": "setting it up on my windows laptop", "relevant": ["install-windows"]},
-        {"query": "keeping a safety duplicate of everything I saved", "relevant": ["backup"]},
+        {"query": "archive everything so nothing gets lost", "relevant": ["backup"]},
         {"query": "add the bot to our slack workspace", "relevant": ["slack"]},
     ]
     queries.write_text("\n".join(json.dumps(line) for line in lines) + "\n\n")

@@ -1,0 +1,57 @@
+"""How a KB answer is composed: a confident hit is answered, a close call offers the
+close articles to pick from (and a human), and a pick is answered like a confident hit.
+Through the real engine, shipped KB, index and NLU model."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bot.engine import UnknownChoice
+from tests.drivers import engine_driver
+
+# Two articles answer this almost equally well (the widget's setup and its troubles).
+CLOSE_CALL = "can I change the colours and greeting of the chat launcher"
+
+
+def choices_of(replies: list[dict[str, Any]]) -> dict[str, str]:
+    return {c["id"]: c["label"] for r in replies if r["type"] == "choices" for c in r["choices"]}
+
+
+def test_a_close_call_offers_the_close_articles_and_a_human(assistant: Any) -> None:
+    send = engine_driver(assistant.engine)
+    replies = send({"text": CLOSE_CALL})
+    assert not any(r["type"] == "article" for r in replies), "no single answer on a close call"
+    offered = choices_of(replies)
+    articles = [choice for choice in offered if choice.startswith("article:")]
+    assert 2 <= len(articles) <= 3
+    assert {"article:embed-web-widget", "article:troubleshoot-widget-not-showing"} <= set(articles)
+    assert "human" in offered
+
+    replies = send({"choice": "article:embed-web-widget"})
+    card = next(r for r in replies if r["type"] == "article")
+    assert card["article_id"] == "embed-web-widget"
+    assert "Was this helpful?" in [r["text"] for r in replies]
+
+
+def test_none_of_these_opens_a_ticket_about_the_question(assistant: Any) -> None:
+    send = engine_driver(assistant.engine)
+    send({"text": CLOSE_CALL})
+    replies = send({"choice": "human"})
+    ticket = next(r for r in replies if r["type"] == "ticket")
+    assert "colours" in assistant.engine.ticket(ticket["ticket_id"]).subject
+
+
+def test_an_article_not_on_offer_cannot_be_picked(assistant: Any) -> None:
+    send = engine_driver(assistant.engine)
+    send({"text": CLOSE_CALL})
+    with pytest.raises(UnknownChoice, match="not on offer"):
+        send({"choice": "article:backup-restore"})
+
+
+def test_a_clear_question_is_answered_at_once(assistant: Any) -> None:
+    send = engine_driver(assistant.engine)
+    replies = send({"text": "how do I install tier0 on windows?"})
+    card = next(r for r in replies if r["type"] == "article")
+    assert card["article_id"] == "install-windows"
