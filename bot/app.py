@@ -7,6 +7,7 @@ model) happens here, only when something is missing or stale.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from pathlib import Path
 from bot.engine import Engine
 from bot.handlers import default_handlers
 from bot.kb.index import IndexReport, TantivyKnowledgeBase, build_index
+from bot.kb.watch import KbWatcher
 from bot.locks import file_lock
 from bot.settings import Settings, SettingsError
 from bot.store import Store
@@ -30,8 +32,11 @@ class Assistant:
     store: Store
     kb: TantivyKnowledgeBase
     engine: Engine
+    watcher: KbWatcher | None = None
 
     def close(self) -> None:
+        if self.watcher is not None:
+            self.watcher.stop()
         self.store.close()
 
 
@@ -72,8 +77,9 @@ def ensure_model(settings: Settings, *, force: bool = False) -> nlu_model.TrainR
     return report
 
 
-def build_assistant(settings: Settings, *, prepare: bool = True) -> Assistant:
-    """Everything a connector needs. With `prepare`, builds what is missing first."""
+def build_assistant(settings: Settings, *, prepare: bool = True, watch: bool = False) -> Assistant:
+    """Everything a connector needs. With `prepare`, builds what is missing first; with
+    `watch` (a server), rebuilds the index whenever an article file changes."""
     check_paths(settings)
     # The sentence encoder takes a moment to load: do it while the database migrates.
     warm_up = threading.Thread(target=shared_encoder, name="tier0-encoder-load", daemon=True)
@@ -94,4 +100,8 @@ def build_assistant(settings: Settings, *, prepare: bool = True) -> Assistant:
         article_url=lambda article_id: f"{public_url}/kb/{article_id}",
         max_message_chars=settings.max_message_chars,
     )
-    return Assistant(settings, store, kb, engine)
+    watcher = None
+    if watch and settings.kb_watch_interval > 0:
+        rebuild = functools.partial(ensure_index, settings)
+        watcher = KbWatcher(settings.kb_dir, rebuild, settings.kb_watch_interval).start()
+    return Assistant(settings, store, kb, engine, watcher)

@@ -37,6 +37,7 @@ class Settings:
     api_token: str = ""
     log_level: str = "INFO"
     max_message_chars: int = 4000
+    kb_watch_interval: float = 0.5  # seconds between checks of the KB files; 0: never
 
     @property
     def effective_database_url(self) -> str:
@@ -132,6 +133,16 @@ def _parse_public_url(value: Any) -> str:
     return url
 
 
+def _parse_interval(value: Any) -> float:
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"expected a number of seconds, got {value!r}") from None
+    if not 0 <= seconds <= 3600:
+        raise ValueError(f"expected 0 (off) to 3600 seconds, got {value!r}")
+    return seconds
+
+
 def _parse_log_level(value: Any) -> str:
     level = _parse_str(value).upper()
     if level not in LOG_LEVELS:
@@ -152,6 +163,7 @@ PARSERS: Mapping[str, Callable[[Any], Any]] = {
     "api_token": _parse_str,
     "log_level": _parse_log_level,
     "max_message_chars": _parse_int(1, 1_000_000),
+    "kb_watch_interval": _parse_interval,
 }
 
 

@@ -1,9 +1,13 @@
 """The on-disk search index (tantivy) behind the `KnowledgeBase` interface.
 
 Each app server keeps its own read-only copy in its data dir; `ensure_index` rebuilds
-it when the KB content changed (a fingerprint in `manifest.json`), and the search
-side reloads when the manifest changes, so `tier0 index` becomes visible to a
-running server without a restart.
+it when the KB content changed (a fingerprint in `manifest.json`), and `KbWatcher`
+(bot/kb/watch.py) calls it when an article file changes. A build writes a new
+generation directory beside the current one and then switches the `CURRENT` file to
+it (an atomic rename), so a search sees the old index or the new one, never half of
+one; the previous generation is kept for searches still reading it. Searchers reopen
+when `CURRENT` names another generation, so a rebuild by `tier0 index`, the watcher
+or another process is visible without a restart.
 
 With the sentence encoder installed, the index also holds a vector per article
 (`bot.kb.semantic`) and a search ranks by meaning first: similarity plus
@@ -18,7 +22,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import shutil
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -37,6 +43,8 @@ log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 2
 MANIFEST = "manifest.json"
+CURRENT = "CURRENT"  # names the generation directory searches use
+KEEP_GENERATIONS = 2  # the current one and the one before, for searches still on it
 SEARCH_FIELDS = ("title", "headings", "tags", "body")
 FIELD_BOOSTS = {"title": 3.0, "tags": 2.0, "headings": 1.5, "body": 1.0}
 LEXICAL_WEIGHT = 0.2
@@ -95,12 +103,45 @@ class IndexReport:
     rebuilt: bool
 
 
-def read_manifest(index_dir: Path) -> dict[str, object] | None:
+def current_generation(index_dir: Path) -> Path | None:
+    """The generation directory `CURRENT` names, or None when there is none yet."""
     try:
-        data = json.loads((index_dir / MANIFEST).read_text())
+        name = (index_dir / CURRENT).read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    path = index_dir / name
+    return path if name and "/" not in name and path.is_dir() else None
+
+
+def read_manifest(index_dir: Path) -> dict[str, object] | None:
+    generation = current_generation(index_dir)
+    if generation is None:
+        return None
+    try:
+        data = json.loads((generation / MANIFEST).read_text())
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None
+
+
+def _new_generation(index_dir: Path) -> Path:
+    if (index_dir / "meta.json").exists() and not (index_dir / CURRENT).exists():
+        shutil.rmtree(index_dir)  # an index from before generations: rebuild it whole
+    index_dir.mkdir(parents=True, exist_ok=True)
+    generation = index_dir / f"gen-{time.time_ns()}"
+    generation.mkdir()
+    return generation
+
+
+def _switch_to(index_dir: Path, generation: Path) -> None:
+    """Point `CURRENT` at `generation` atomically, then drop the oldest generations."""
+    pending = index_dir / f".{CURRENT}.{generation.name}"
+    pending.write_text(generation.name, encoding="utf-8")
+    os.replace(pending, index_dir / CURRENT)
+    generations = sorted(p for p in index_dir.glob("gen-*") if p.is_dir())
+    for old in generations[:-KEEP_GENERATIONS]:
+        if old != generation:
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def _document(article: Article) -> tantivy.Document:
@@ -138,16 +179,18 @@ def build_index(
         if not force and current and manifest.get("encoder") == identity:
             return IndexReport(int(str(manifest.get("articles", 0))), (), 0.0, rebuilt=False)
         loaded = load_articles(kb_dir)
-        shutil.rmtree(index_dir, ignore_errors=True)
-        index_dir.mkdir(parents=True)
-        index = tantivy.Index(_schema(), path=str(index_dir))
+        previous = current_generation(index_dir)
+        generation = _new_generation(index_dir)
+        index = tantivy.Index(_schema(), path=str(generation))
         writer = index.writer(heap_size=64_000_000, num_threads=1)
         for article in loaded.articles:
             writer.add_document(_document(article))
         writer.commit()
         writer.wait_merging_threads()
         if encoder is not None:
-            write_vectors(index_dir, loaded.articles, encoder)
+            same_encoder = bool(manifest) and manifest.get("encoder") == identity
+            reusable = ArticleVectors.load(previous) if previous and same_encoder else None
+            write_vectors(generation, loaded.articles, encoder, reusable)
         manifest_data = {
             "schema": SCHEMA_VERSION,
             "fingerprint": fingerprint,
@@ -155,13 +198,25 @@ def build_index(
             "built_at": time.time(),
             "encoder": identity,
         }
-        (index_dir / MANIFEST).write_text(json.dumps(manifest_data))
+        (generation / MANIFEST).write_text(json.dumps(manifest_data))
+        _switch_to(index_dir, generation)
     return IndexReport(
         len(loaded.articles),
         tuple(str(e) for e in loaded.errors),
         time.perf_counter() - started,
         rebuilt=True,
     )
+
+
+@dataclass(frozen=True, eq=False)
+class _Snapshot:
+    """One generation, opened: swapped whole, so a search never mixes two of them."""
+
+    generation: Path
+    index: tantivy.Index
+    vectors: ArticleVectors | None
+    articles: dict[str, Article]
+    terms: dict[str, frozenset[str]]
 
 
 class TantivyKnowledgeBase:
@@ -173,67 +228,73 @@ class TantivyKnowledgeBase:
         self._kb_dir = kb_dir
         self._index_dir = index_dir
         self._encoder = encoder
-        self._vectors: ArticleVectors | None = None
         self._analyzer = _analyzer()
-        self._manifest_mtime = -1.0
-        self._index: tantivy.Index | None = None
-        self._articles: dict[str, Article] = {}
-        self._article_terms: dict[str, frozenset[str]] = {}
-        self._refresh()
+        self._reopen = threading.Lock()
+        self._snapshot = self._open()
 
-    def _refresh(self) -> None:
-        """Reopen the index and reload articles when `tier0 index` rebuilt it."""
-        try:
-            mtime = (self._index_dir / MANIFEST).stat().st_mtime
-        except OSError:
-            mtime = -1.0
-        if mtime == self._manifest_mtime and self._index is not None:
-            return
-        if mtime < 0:
+    def _open(self) -> _Snapshot:
+        generation = current_generation(self._index_dir)
+        if generation is None:
             raise FileNotFoundError(
                 f"no search index in {self._index_dir}; run `tier0 index` to build it"
             )
-        self._index = tantivy.Index.open(str(self._index_dir))
-        self._vectors = None
         manifest = read_manifest(self._index_dir) or {}
+        vectors = None
         if self._encoder is not None and manifest.get("encoder") == self._encoder.identity:
-            self._vectors = ArticleVectors.load(self._index_dir)
-        self._articles = {a.id: a for a in load_articles(self._kb_dir).articles}
-        self._article_terms = {}
-        self._manifest_mtime = mtime
+            vectors = ArticleVectors.load(generation)
+        articles = {a.id: a for a in load_articles(self._kb_dir).articles}
+        return _Snapshot(generation, tantivy.Index.open(str(generation)), vectors, articles, {})
+
+    def _refresh(self) -> _Snapshot:
+        """The current generation, reopened when a rebuild switched to another one."""
+        snapshot = self._snapshot
+        if current_generation(self._index_dir) in (snapshot.generation, None):
+            return snapshot
+        with self._reopen:
+            if current_generation(self._index_dir) != self._snapshot.generation:
+                self._snapshot = self._open()
+            return self._snapshot
+
+    def _current(self) -> _Snapshot:
+        try:
+            return self._refresh()
+        except (OSError, ValueError) as error:  # keep serving what was there
+            log.warning("search index unavailable: %s", error)
+            return self._snapshot
 
     @property
     def articles(self) -> Sequence[Article]:
-        return tuple(self._articles.values())
+        return tuple(self._current().articles.values())
 
     def get(self, article_id: str) -> Article | None:
-        return self._articles.get(article_id)
+        return self._current().articles.get(article_id)
 
     @property
     def semantic(self) -> bool:
         """Whether searches rank by meaning (article vectors and an encoder are here)."""
-        return self._vectors is not None
+        return self._snapshot.vectors is not None and self._encoder is not None
 
     def search(self, text: str, limit: int = 3) -> list[SearchHit]:
         terms = search_terms(text)
         try:
-            self._refresh()
-        except OSError as error:  # a vanished index: no hits
+            snapshot = self._refresh()
+        except (OSError, ValueError) as error:  # a vanished or unreadable index: no hits
             log.warning("search index unavailable: %s", error)
             return []
-        lexical = self._lexical(terms, max(limit, CANDIDATES)) if terms else {}
-        semantic = self._vectors is not None and self._encoder is not None
+        lexical = self._lexical(snapshot, terms, max(limit, CANDIDATES)) if terms else {}
+        semantic = snapshot.vectors is not None and self._encoder is not None
         if semantic and query_text(text):
-            ranked = [item for item in self._fused(text, lexical) if item[1] >= ANSWER_FLOOR]
+            fused = self._fused(snapshot, text, lexical)
+            ranked = [item for item in fused if item[1] >= ANSWER_FLOOR]
         else:
             ranked = sorted(lexical.items(), key=lambda item: -item[1])
         query_stems = self._stems(" ".join(terms))
         hits = []
         for article_id, score in ranked:
-            article = self._articles.get(article_id)
+            article = snapshot.articles.get(article_id)
             if article is None:
                 continue
-            matched = len(query_stems & self._terms_of(article))
+            matched = len(query_stems & self._terms_of(snapshot, article))
             hits.append(SearchHit(article.id, article.title, score, matched, len(query_stems)))
             if len(hits) == limit:
                 break
@@ -241,28 +302,31 @@ class TantivyKnowledgeBase:
             hits[0] = replace(hits[0], close_to_next=True)
         return hits
 
-    def _lexical(self, terms: list[str], limit: int) -> dict[str, float]:
+    @staticmethod
+    def _lexical(snapshot: _Snapshot, terms: list[str], limit: int) -> dict[str, float]:
         """BM25 scores of the best `limit` articles for `terms`."""
-        assert self._index is not None
         try:
-            query = self._index.parse_query(
+            query = snapshot.index.parse_query(
                 " ".join(terms), list(SEARCH_FIELDS), field_boosts=FIELD_BOOSTS
             )
-            searcher = self._index.searcher()
+            searcher = snapshot.index.searcher()
             result = searcher.search(query, limit)
         except (ValueError, OSError) as error:  # a bad query: no lexical hits
             log.warning("search failed for %d terms: %s", len(terms), error)
             return {}
         return {searcher.doc(address)["id"][0]: score for score, address in result.hits}
 
-    def _fused(self, text: str, lexical: dict[str, float]) -> list[tuple[str, float]]:
+    def _fused(
+        self, snapshot: _Snapshot, text: str, lexical: dict[str, float]
+    ) -> list[tuple[str, float]]:
         """Similarity, plus `LEXICAL_WEIGHT` x BM25 relative to the best BM25 score."""
-        assert self._vectors is not None and self._encoder is not None
-        similarities = self._vectors.similarities(self._encoder.encode_one(query_text(text)))
-        rows = self._vectors.rows
+        vectors = snapshot.vectors
+        assert vectors is not None and self._encoder is not None
+        similarities = vectors.similarities(self._encoder.encode_one(query_text(text)))
+        rows = vectors.rows
         candidates = {
-            self._vectors.ids[row]
-            for row in self._vectors.best(similarities, CANDIDATES)
+            vectors.ids[row]
+            for row in vectors.best(similarities, CANDIDATES)
             if similarities[row] >= MIN_SIMILARITY
         }
         candidates |= {article_id for article_id in lexical if article_id in rows}
@@ -277,8 +341,8 @@ class TantivyKnowledgeBase:
     def _stems(self, text: str) -> frozenset[str]:
         return frozenset(self._analyzer.analyze(text))
 
-    def _terms_of(self, article: Article) -> frozenset[str]:
-        if article.id not in self._article_terms:
+    def _terms_of(self, snapshot: _Snapshot, article: Article) -> frozenset[str]:
+        if article.id not in snapshot.terms:
             words = " ".join((article.title, *article.headings, *article.tags, article.body))
-            self._article_terms[article.id] = self._stems(words)
-        return self._article_terms[article.id]
+            snapshot.terms[article.id] = self._stems(words)
+        return snapshot.terms[article.id]

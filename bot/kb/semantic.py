@@ -20,6 +20,7 @@ embedding free.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -50,18 +51,41 @@ def _texts(article: Article) -> tuple[str, str]:
     return title, f"{title}. {body}"
 
 
-def article_vectors(articles: Sequence[Article], encoder: SentenceEncoder) -> np.ndarray:
-    titles, bodies = zip(*(_texts(a) for a in articles), strict=True) if articles else ((), ())
-    if not articles:
-        return np.zeros((0, encoder.dimension), dtype=np.float32)
-    return encoder.encode(list(titles)) + BODY_WEIGHT * encoder.encode(list(bodies))
+def _digest(article: Article) -> str:
+    return hashlib.sha256("\0".join(_texts(article)).encode()).hexdigest()[:24]
 
 
-def write_vectors(index_dir: Path, articles: Sequence[Article], encoder: SentenceEncoder) -> None:
-    vectors = article_vectors(articles, encoder)
+def article_vectors(
+    articles: Sequence[Article],
+    encoder: SentenceEncoder,
+    reusable: ArticleVectors | None = None,
+) -> np.ndarray:
+    """One vector per article; those whose text is unchanged are taken from `reusable`."""
+    vectors = np.zeros((len(articles), encoder.dimension), dtype=np.float32)
+    known = reusable.by_digest if reusable is not None else {}
+    digests = [_digest(article) for article in articles]
+    fresh = [i for i, digest in enumerate(digests) if digest not in known]
+    for i, digest in enumerate(digests):
+        if digest in known:
+            vectors[i] = known[digest]
+    if fresh:
+        titles, bodies = zip(*(_texts(articles[i]) for i in fresh), strict=True)
+        computed = encoder.encode(list(titles)) + BODY_WEIGHT * encoder.encode(list(bodies))
+        vectors[fresh] = computed
+    return vectors
+
+
+def write_vectors(
+    index_dir: Path,
+    articles: Sequence[Article],
+    encoder: SentenceEncoder,
+    reusable: ArticleVectors | None = None,
+) -> None:
+    vectors = article_vectors(articles, encoder, reusable)
     ids = np.array([a.id for a in articles], dtype=str)
+    digests = np.array([_digest(a) for a in articles], dtype=str)
     with (index_dir / VECTORS_FILE).open("wb") as handle:
-        np.savez(handle, ids=ids, vectors=vectors.astype(np.float16))
+        np.savez(handle, ids=ids, digests=digests, vectors=vectors.astype(np.float16))
 
 
 @dataclass(frozen=True, eq=False)
@@ -70,6 +94,7 @@ class ArticleVectors:
 
     ids: tuple[str, ...]
     vectors: np.ndarray  # articles x dimension, float32 in memory (float16 on disk)
+    digests: tuple[str, ...] = ()  # of each article's embedded text, to reuse vectors
 
     @classmethod
     def load(cls, index_dir: Path) -> ArticleVectors | None:
@@ -77,11 +102,20 @@ class ArticleVectors:
         try:
             with np.load(index_dir / VECTORS_FILE, allow_pickle=False) as stored:
                 ids, vectors = stored["ids"], stored["vectors"]
+                digests = stored["digests"] if "digests" in stored.files else np.array([])
         except (OSError, ValueError, KeyError, EOFError, BadZipFile):
             return None
         if vectors.ndim != 2 or len(ids) != len(vectors):
             return None
-        return cls(tuple(str(i) for i in ids), np.ascontiguousarray(vectors, dtype=np.float32))
+        return cls(
+            tuple(str(i) for i in ids),
+            np.ascontiguousarray(vectors, dtype=np.float32),
+            tuple(str(d) for d in digests) if len(digests) == len(ids) else (),
+        )
+
+    @cached_property
+    def by_digest(self) -> dict[str, np.ndarray]:
+        return dict(zip(self.digests, self.vectors, strict=False))
 
     @cached_property
     def rows(self) -> dict[str, int]:

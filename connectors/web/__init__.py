@@ -28,7 +28,8 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
     settings = settings or (assistant.settings if assistant else load_settings())
     app = Flask(__name__)
     app.config.update(MAX_CONTENT_LENGTH=MAX_BODY_BYTES, JSON_SORT_KEYS=False)
-    app.extensions["tier0"] = assistant or build_assistant(settings)
+    # An app that builds its own assistant is a server: it follows edits to the KB.
+    app.extensions["tier0"] = assistant or build_assistant(settings, watch=True)
     app.extensions["tier0.markdown"] = make_markdown()
     app.register_blueprint(api)
     app.register_blueprint(pages)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.kb.index import TantivyKnowledgeBase, build_index
+from bot.kb.index import TantivyKnowledgeBase, build_index, current_generation
 from bot.kb.query import search_terms
 from bot.kb.semantic import VECTORS_FILE
 from nlu.encoder import SentenceEncoder, shared_encoder
@@ -107,6 +107,12 @@ def test_missing_index_is_a_clear_error(tmp_path: Path) -> None:
 # With the sentence encoder: meaning first, BM25 as a tie-breaker.
 
 
+def generation_of(index: Path) -> Path:
+    generation = current_generation(index)
+    assert generation is not None
+    return generation
+
+
 @pytest.fixture
 def encoder() -> SentenceEncoder:
     shared = shared_encoder()
@@ -142,10 +148,10 @@ def test_an_index_without_vectors_is_rebuilt_once_the_encoder_is_there(
 ) -> None:
     kb, index = small_kb
     assert build_index(kb, index).rebuilt
-    assert not (index / VECTORS_FILE).exists()
+    assert not (generation_of(index) / VECTORS_FILE).exists()
     assert not TantivyKnowledgeBase(kb, index, encoder).semantic
     assert build_index(kb, index, encoder=encoder).rebuilt
-    assert (index / VECTORS_FILE).exists()
+    assert (generation_of(index) / VECTORS_FILE).exists()
     assert not build_index(kb, index, encoder=encoder).rebuilt
 
 
@@ -154,7 +160,7 @@ def test_damaged_vectors_fall_back_to_bm25(
 ) -> None:
     kb, index = small_kb
     build_index(kb, index, encoder=encoder)
-    (index / VECTORS_FILE).write_bytes(b"not an npz")
+    (generation_of(index) / VECTORS_FILE).write_bytes(b"not an npz")
     search = TantivyKnowledgeBase(kb, index, encoder)
     assert not search.semantic
     assert search.search("install on windows")[0].article_id == "install-windows"

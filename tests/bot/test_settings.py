@@ -44,6 +44,8 @@ def test_config_path_from_environment(tmp_path: Path) -> None:
         ({"TIER0_NLU_THRESHOLD": "1.5"}, "TIER0_NLU_THRESHOLD: must be between 0 and 1"),
         ({"TIER0_LOG_LEVEL": "LOUD"}, "TIER0_LOG_LEVEL: expected one of"),
         ({"TIER0_DATA_DIR": " "}, "TIER0_DATA_DIR: expected a non-empty path"),
+        ({"TIER0_KB_WATCH_INTERVAL": "often"}, "TIER0_KB_WATCH_INTERVAL: expected a number"),
+        ({"TIER0_KB_WATCH_INTERVAL": "-1"}, "TIER0_KB_WATCH_INTERVAL: expected 0 .off. to"),
     ],
 )
 def test_bad_environment_values_name_the_variable(env: dict[str, str], message: str) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.kb.index import read_manifest
 from bot.scripts import load_scripts, run_script
 from tests.conftest import ROOT
 from tests.drivers import http_driver, http_json
@@ -22,7 +23,7 @@ def test_cold_start_is_healthy_within_ten_seconds(tmp_path: Path, servers: list[
     server = start_server(data_dir, f"sqlite:///{data_dir / 'tier0.db'}", tmp_path)
     servers.append(server)
     assert server.started_in < 10.0, f"healthy after {server.started_in:.1f}s"
-    assert (data_dir / "index" / "manifest.json").exists()
+    assert read_manifest(data_dir / "index") is not None
     status, health = http_json("GET", f"{server.url}/healthz")
     assert status == 200 and health["status"] == "ok" and health["articles"] >= 30
 
