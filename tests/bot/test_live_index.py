@@ -14,7 +14,7 @@ import pytest
 from bot.kb.index import TantivyKnowledgeBase, build_index, current_generation
 from bot.kb.watch import KbWatcher
 from nlu.encoder import SentenceEncoder, shared_encoder
-from tests.bot.test_search import write
+from tests.bot.test_search import THREE_ARTICLES, make_kb, write
 
 
 class CountingEncoder:
@@ -43,11 +43,12 @@ def encoder() -> SentenceEncoder:
 
 @pytest.fixture
 def kb(tmp_path: Path) -> Path:
-    directory = tmp_path / "kb"
-    directory.mkdir()
-    write(directory, "install-windows", "Install on Windows", "Run the installer as admin.")
-    write(directory, "backup", "Back up your data", "Copy the database file somewhere safe.")
-    return directory
+    return make_kb(tmp_path / "kb", THREE_ARTICLES[:2])
+
+
+def indexed(kb: Path, index: Path, encoder: SentenceEncoder) -> TantivyKnowledgeBase:
+    build_index(kb, index, encoder=encoder)
+    return TantivyKnowledgeBase(kb, index, encoder)
 
 
 def wait_for(condition: object, seconds: float = 1.0) -> float:
@@ -63,8 +64,7 @@ def test_added_changed_and_deleted_articles_are_searchable_within_a_second(
     kb: Path, tmp_path: Path, encoder: SentenceEncoder
 ) -> None:
     index = tmp_path / "index"
-    build_index(kb, index, encoder=encoder)
-    search = TantivyKnowledgeBase(kb, index, encoder)
+    search = indexed(kb, index, encoder)
     watcher = KbWatcher(kb, lambda: build_index(kb, index, encoder=encoder), interval=0.1)
     watcher.start()
     try:
@@ -89,8 +89,7 @@ def test_searches_during_rebuilds_always_see_a_whole_index(
     kb: Path, tmp_path: Path, encoder: SentenceEncoder
 ) -> None:
     index = tmp_path / "index"
-    build_index(kb, index, encoder=encoder)
-    search = TantivyKnowledgeBase(kb, index, encoder)
+    search = indexed(kb, index, encoder)
     results: list[str | None] = []
     stop = threading.Event()
 

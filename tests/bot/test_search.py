@@ -17,6 +17,21 @@ def write(kb: Path, name: str, title: str, body: str, tags: str = "") -> None:
     (kb / f"{name}.md").write_text(ARTICLE.format(title=title, body=body, tags=tags))
 
 
+THREE_ARTICLES = (
+    ("install-windows", "Install on Windows", "Run the installer as admin."),
+    ("backup", "Back up your data", "Copy the database file somewhere safe."),
+    ("slack", "Connect Slack", "Create a Slack app, paste the signing secret."),
+)
+
+
+def make_kb(directory: Path, articles: tuple[tuple[str, str, str], ...] = THREE_ARTICLES) -> Path:
+    """A small KB of made-up articles (id, title, body) in `directory`."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, title, body in articles:
+        write(directory, name, title, body)
+    return directory
+
+
 @pytest.fixture
 def small_kb(tmp_path: Path) -> tuple[Path, Path]:
     kb = tmp_path / "kb"

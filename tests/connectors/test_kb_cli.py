@@ -8,17 +8,12 @@ from pathlib import Path
 import pytest
 
 from connectors.cli import main
-from tests.bot.test_search import write
+from tests.bot.test_search import make_kb
 
 
 @pytest.fixture
 def kb(tmp_path: Path) -> Path:
-    directory = tmp_path / "kb"
-    directory.mkdir()
-    write(directory, "install-windows", "Install on Windows", "Run the installer as admin.")
-    write(directory, "backup", "Back up your data", "Copy the database file somewhere safe.")
-    write(directory, "slack", "Connect Slack", "Create a Slack app, paste the signing secret.")
-    return directory
+    return make_kb(tmp_path / "kb")
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
