@@ -36,6 +36,7 @@ from bot.kb.articles import Article, article_files, load_articles
 from bot.kb.base import SearchHit
 from bot.kb.query import search_terms
 from bot.kb.semantic import ArticleVectors, query_text, write_vectors
+from bot.kb.synonyms import SYNONYMS_FILE, Synonyms
 from bot.locks import file_lock
 from nlu.encoder import SentenceEncoder
 
@@ -87,9 +88,11 @@ def _analyzer() -> tantivy.TextAnalyzer:
 
 
 def kb_fingerprint(kb_dir: Path) -> str:
-    """Hash of every article file's name and bytes: changes whenever the KB does."""
+    """Hash of every article file's (and the synonyms file's) name and bytes: changes
+    whenever the KB does."""
     digest = hashlib.sha256(f"schema={SCHEMA_VERSION}".encode())
-    for path in article_files(kb_dir):
+    synonyms = kb_dir / SYNONYMS_FILE
+    for path in [*article_files(kb_dir), *([synonyms] if synonyms.is_file() else [])]:
         digest.update(str(path.relative_to(kb_dir)).encode() + b"\0")
         digest.update(path.read_bytes() + b"\0")
     return digest.hexdigest()
@@ -217,6 +220,7 @@ class _Snapshot:
     vectors: ArticleVectors | None
     articles: dict[str, Article]
     terms: dict[str, frozenset[str]]
+    synonyms: Synonyms
 
 
 class TantivyKnowledgeBase:
@@ -243,7 +247,9 @@ class TantivyKnowledgeBase:
         if self._encoder is not None and manifest.get("encoder") == self._encoder.identity:
             vectors = ArticleVectors.load(generation)
         articles = {a.id: a for a in load_articles(self._kb_dir).articles}
-        return _Snapshot(generation, tantivy.Index.open(str(generation)), vectors, articles, {})
+        index = tantivy.Index.open(str(generation))
+        synonyms = Synonyms.load(self._kb_dir)
+        return _Snapshot(generation, index, vectors, articles, {}, synonyms)
 
     def _refresh(self) -> _Snapshot:
         """The current generation, reopened when a rebuild switched to another one."""
@@ -275,13 +281,14 @@ class TantivyKnowledgeBase:
         return self._snapshot.vectors is not None and self._encoder is not None
 
     def search(self, text: str, limit: int = 3) -> list[SearchHit]:
-        terms = search_terms(text)
         try:
             snapshot = self._refresh()
         except (OSError, ValueError) as error:  # a vanished or unreadable index: no hits
             log.warning("search index unavailable: %s", error)
             return []
-        lexical = self._lexical(snapshot, terms, max(limit, CANDIDATES)) if terms else {}
+        terms = search_terms(text)
+        expanded = search_terms(" ".join([text, *snapshot.synonyms.expand(text)]))
+        lexical = self._lexical(snapshot, expanded, max(limit, CANDIDATES)) if terms else {}
         semantic = snapshot.vectors is not None and self._encoder is not None
         if semantic and query_text(text):
             fused = self._fused(snapshot, text, lexical)

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.kb.articles import Article, load_articles
+from bot.kb.synonyms import SYNONYMS_FILE
+from bot.kb.synonyms import parse as parse_synonyms
 
 MIN_FIX_STEPS = 1
 
@@ -59,6 +61,8 @@ def _article_problems(article: Article, known_ids: set[str]) -> list[Problem]:
 def lint(kb_dir: Path) -> list[Problem]:
     loaded = load_articles(kb_dir)
     problems = [Problem(e.path, e.line, e.message) for e in loaded.errors]
+    synonyms = kb_dir / SYNONYMS_FILE
+    problems += [Problem(synonyms, p.line, p.message) for p in parse_synonyms(synonyms)[1]]
     known = {article.id for article in loaded.articles}
     for article in loaded.articles:
         problems += _article_problems(article, known)

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bot.kb.articles import article_files
+from bot.kb.synonyms import SYNONYMS_FILE
 
 log = logging.getLogger(__name__)
 
@@ -23,9 +24,10 @@ Signature = tuple[tuple[str, int, int], ...]
 
 
 def kb_signature(kb_dir: Path) -> Signature:
-    """Every article file's relative path, size and modification time (ns)."""
+    """Every article file's (and the synonyms file's) relative path, size and mtime (ns)."""
     entries = []
-    for path in article_files(kb_dir):
+    synonyms = kb_dir / SYNONYMS_FILE
+    for path in [*article_files(kb_dir), *([synonyms] if synonyms.exists() else [])]:
         try:
             stat = path.stat()
         except OSError:  # removed between listing and stat: the next poll sees it
