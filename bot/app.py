@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,8 +59,19 @@ def check_paths(settings: Settings) -> None:
         raise SettingsError(f"TIER0_DATA_DIR: cannot create {settings.data_dir}: {error}") from None
 
 
-def ensure_index(settings: Settings, *, force: bool = False) -> IndexReport:
-    report = build_index(settings.kb_dir, settings.index_dir, force=force, encoder=shared_encoder())
+def ensure_index(
+    settings: Settings,
+    *,
+    force: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> IndexReport:
+    report = build_index(
+        settings.kb_dir,
+        settings.index_dir,
+        force=force,
+        encoder=shared_encoder(),
+        progress=progress,
+    )
     if report.rebuilt:
         log.info("indexed %d articles in %.2fs", report.articles, report.seconds)
     for problem in report.errors:

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bot.kb.base import SearchFilters, SearchHit
 from bot.settings import Settings, SettingsError
 
 
@@ -26,6 +27,9 @@ def add_kb_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     search.add_argument("--limit", type=int, default=5)
     search.add_argument("--json", action="store_true", help="one JSON object on stdout")
     search.add_argument("--lexical-only", action="store_true", help="BM25 alone, no vectors")
+    search.add_argument("--category", help="only articles of this category")
+    search.add_argument("--product", help="only articles for this product (or for all)")
+    search.add_argument("--version", help="only articles for this version (or for all)")
     evaluate = kb_commands.add_parser(
         "eval", parents=[common], help="recall@1, recall@5 and MRR@10 on labelled queries"
     )
@@ -62,7 +66,11 @@ def _index(args: argparse.Namespace, settings: Settings) -> int:
     _require_kb(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     print(f"indexing {settings.kb_dir} …", file=sys.stderr)
-    report = ensure_index(settings, force=getattr(args, "rebuild", False))
+
+    def progress(message: str) -> None:
+        print(f"… {message}", file=sys.stderr, flush=True)
+
+    report = ensure_index(settings, force=getattr(args, "rebuild", False), progress=progress)
     for problem in report.errors:
         print(f"skipped {problem}", file=sys.stderr)
     state = f"built in {report.seconds:.2f}s" if report.rebuilt else "already up to date"
@@ -86,18 +94,31 @@ def _open(settings: Settings, lexical_only: bool = False) -> Any:
 def _search(args: argparse.Namespace, settings: Settings) -> int:
     kb = _open(settings, args.lexical_only)
     query = " ".join(args.query)
-    hits = kb.search(query, limit=max(1, args.limit))
+    filters = SearchFilters(args.category, args.product, args.version)
+    hits = kb.search(query, limit=max(1, args.limit), filters=filters)
     if args.json:
-        rows = [
-            {"article_id": h.article_id, "title": h.title, "score": round(h.score, 4)} for h in hits
-        ]
+        rows = [_hit_json(hit) for hit in hits]
         print(json.dumps({"query": query, "semantic": kb.semantic, "hits": rows}))
         return 0
     if not hits:
         print("no matching article")
     for rank, hit in enumerate(hits, start=1):
         print(f"{rank}. {hit.title}  [{hit.article_id}]  {hit.score:.3f}")
+        if hit.snippet and hit.snippet.text:
+            print(f"   {hit.snippet.marked()}")
     return 0
+
+
+def _hit_json(hit: SearchHit) -> dict[str, Any]:
+    snippet = hit.snippet
+    return {
+        "article_id": hit.article_id,
+        "title": hit.title,
+        "score": round(hit.score, 4),
+        "close_call": hit.close_to_next,
+        "snippet": snippet.text if snippet else "",
+        "highlights": [list(span) for span in snippet.highlights] if snippet else [],
+    }
 
 
 def _eval(args: argparse.Namespace, settings: Settings) -> int:

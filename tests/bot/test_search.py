@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.kb.base import SearchFilters
 from bot.kb.index import TantivyKnowledgeBase, build_index, current_generation
 from bot.kb.query import search_terms
 from bot.kb.semantic import VECTORS_FILE
@@ -188,3 +189,28 @@ def test_any_text_searches_semantically_without_raising(
     kb, index = small_kb
     build_index(kb, index, encoder=encoder)
     assert isinstance(TantivyKnowledgeBase(kb, index, encoder).search(text), list)
+
+
+def test_filters_by_category_product_and_version(tmp_path: Path) -> None:
+    kb = tmp_path / "kb"
+    kb.mkdir()
+    front = "---\ntitle: {title}\ncategory: {category}\nproducts: [{products}]\n{versions}---\n"
+    for name, title, category, products, versions in (
+        ("install-old", "Install the agent", "installation", "agent", "versions: ['1.2']\n"),
+        ("install-new", "Install the agent", "installation", "agent", "versions: ['2.0']\n"),
+        ("install-any", "Install anything", "installation", "", ""),
+        ("fix-install", "Install fails", "troubleshooting", "console", ""),
+    ):
+        text = front.format(title=title, category=category, products=products, versions=versions)
+        (kb / f"{name}.md").write_text(text + "Run the installer.\n")
+    build_index(kb, tmp_path / "index")
+    search = TantivyKnowledgeBase(kb, tmp_path / "index")
+
+    def ids(**filters: str) -> set[str]:
+        return {hit.article_id for hit in search.search("install", 10, SearchFilters(**filters))}
+
+    assert ids() == {"install-old", "install-new", "install-any", "fix-install"}
+    assert ids(category="troubleshooting") == {"fix-install"}
+    assert ids(product="Agent") == {"install-old", "install-new", "install-any"}
+    assert ids(product="agent", version="1.2.7") == {"install-old", "install-any"}
+    assert ids(version="2") == {"install-new", "install-any", "fix-install"}

@@ -80,7 +80,11 @@ def test_search_and_index(kb: Path, tmp_path: Path, capsys: pytest.CaptureFixtur
     code, out, _ = run(capsys, "kb", "search", *data, "--json", "safety", "copy", "of", "files")
     result = json.loads(out)
     assert code == 0 and result["semantic"] is True
-    assert result["hits"][0]["article_id"] == "backup"
+    best = result["hits"][0]
+    assert best["article_id"] == "backup"
+    assert {"snippet", "highlights", "close_call", "score", "title"} <= set(best)
+    code, out, _ = run(capsys, "kb", "search", *data, "--json", "--category", "faq", "backup")
+    assert code == 0 and json.loads(out)["hits"] == []
     code, out, _ = run(capsys, "kb", "search", *data, "((((", "AND", "*")
     assert code == 0
     code, _, err = run(capsys, "kb", "search", "--kb", str(tmp_path / "nope"), "x")
