@@ -98,8 +98,13 @@ def _search(args: argparse.Namespace, settings: Settings) -> int:
     hits = kb.search(query, limit=max(1, args.limit), filters=filters)
     if args.json:
         rows = [_hit_json(hit) for hit in hits]
-        print(json.dumps({"query": query, "semantic": kb.semantic, "hits": rows}))
+        suggestion = kb.did_you_mean(query)
+        result = {"query": query, "did_you_mean": suggestion, "semantic": kb.semantic}
+        print(json.dumps({**result, "hits": rows}))
         return 0
+    suggestion = kb.did_you_mean(query)
+    if suggestion is not None:
+        print(f'did you mean "{suggestion}"?')
     if not hits:
         print("no matching article")
     for rank, hit in enumerate(hits, start=1):

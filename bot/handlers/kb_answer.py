@@ -11,6 +11,8 @@ wording often falls outside the training data while the article is right there.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.dialogue.state import DialogueState, Flow
 from bot.handlers.base import Event, Outcome, TurnContext
 from bot.handlers.common import FEEDBACK_CHOICES, fallback
@@ -19,7 +21,7 @@ from bot.intents import ARTICLE_CHOICE_PREFIX, CHOOSE_ARTICLE, OUT_OF_SCOPE, REP
 from bot.kb.articles import Article
 from bot.kb.base import SearchHit
 from bot.redact import redact
-from bot.types import ArticleReply, Choice, ChoicesReply
+from bot.types import ArticleReply, Choice, ChoicesReply, TextReply
 
 # For out-of-scope text: how much of the query the article must cover to be trusted.
 MIN_COVERAGE_OUT_OF_SCOPE = 0.6
@@ -46,7 +48,7 @@ class KbAnswerHandler:
         if ctx.parse.intent == OUT_OF_SCOPE and not (hits and _confident(hits[0])):
             return fallback(ctx, "out_of_scope")
         if not hits:
-            return fallback(ctx, "no_article")
+            return self._nothing_found(ctx)
         state = ctx.state.evolve(
             problem=redact(ctx.text), problem_intent=ctx.parse.intent, fallbacks=0
         )
@@ -60,6 +62,15 @@ class KbAnswerHandler:
         if article is None:
             return fallback(ctx, "no_article")
         return self._answer(ctx, article, state, hits[0].score)
+
+    @staticmethod
+    def _nothing_found(ctx: TurnContext) -> Outcome:
+        outcome = fallback(ctx, "no_article")
+        suggestion = ctx.kb.did_you_mean(ctx.text)
+        if suggestion is None:
+            return outcome
+        hint = TextReply(f'I found nothing for that. Did you mean "{suggestion}"?')
+        return replace(outcome, replies=(hint, *outcome.replies))
 
     def _offer(self, hits: list[SearchHit], state: DialogueState) -> Outcome:
         choices = tuple(Choice(ARTICLE_CHOICE_PREFIX + h.article_id, h.title) for h in hits)

@@ -35,12 +35,13 @@ import tantivy
 
 from bot.kb.articles import Article, article_files, load_articles
 from bot.kb.base import SearchFilters, SearchHit
-from bot.kb.query import search_terms
+from bot.kb.query import STOP_WORDS, search_terms
 from bot.kb.semantic import ArticleVectors, query_text, write_vectors
 from bot.kb.snippets import make_snippet
+from bot.kb.spelling import Speller
 from bot.kb.synonyms import SYNONYMS_FILE, Synonyms
 from bot.locks import file_lock
-from nlu.encoder import SentenceEncoder
+from nlu.encoder import SentenceEncoder, vocabulary_words
 
 log = logging.getLogger(__name__)
 
@@ -232,6 +233,7 @@ class _Snapshot:
     articles: dict[str, Article]
     terms: dict[str, frozenset[str]]
     synonyms: Synonyms
+    speller: Speller
 
 
 class TantivyKnowledgeBase:
@@ -260,7 +262,9 @@ class TantivyKnowledgeBase:
         articles = {a.id: a for a in load_articles(self._kb_dir).articles}
         index = tantivy.Index.open(str(generation))
         synonyms = Synonyms.load(self._kb_dir)
-        return _Snapshot(generation, index, vectors, articles, {}, synonyms)
+        known = vocabulary_words() | STOP_WORDS
+        speller = Speller((_words(article) for article in articles.values()), known)
+        return _Snapshot(generation, index, vectors, articles, {}, synonyms, speller)
 
     def _refresh(self) -> _Snapshot:
         """The current generation, reopened when a rebuild switched to another one."""
@@ -300,7 +304,11 @@ class TantivyKnowledgeBase:
             log.warning("search index unavailable: %s", error)
             return []
         terms = search_terms(text)
-        expanded = search_terms(" ".join([text, *snapshot.synonyms.expand(text)]))
+        corrected = snapshot.speller.suggest(text) or text
+        extra = snapshot.synonyms.expand(corrected)
+        expanded = search_terms(
+            " ".join([text, *([corrected] if corrected != text else []), *extra])
+        )
         lexical = self._lexical(snapshot, expanded, max(limit, CANDIDATES)) if terms else {}
         semantic = snapshot.vectors is not None and self._encoder is not None
         if semantic and query_text(text):
@@ -308,7 +316,7 @@ class TantivyKnowledgeBase:
             ranked = [item for item in fused if item[1] >= ANSWER_FLOOR]
         else:
             ranked = sorted(lexical.items(), key=lambda item: -item[1])
-        query_stems = self._stems(" ".join(terms))
+        query_stems = self._stems(" ".join(search_terms(corrected)))
         hits = []
         for article_id, score in ranked:
             article = snapshot.articles.get(article_id)
@@ -326,6 +334,10 @@ class TantivyKnowledgeBase:
         if semantic and len(hits) > 1 and hits[0].score - hits[1].score < CLOSE_CALL_MARGIN:
             hits[0] = replace(hits[0], close_to_next=True)
         return hits
+
+    def did_you_mean(self, text: str) -> str | None:
+        """`text` with the words the KB does not know replaced by ones it does, or None."""
+        return self._current().speller.suggest(text)
 
     @staticmethod
     def _lexical(snapshot: _Snapshot, terms: list[str], limit: int) -> dict[str, float]:
@@ -373,6 +385,9 @@ class TantivyKnowledgeBase:
 
     def _terms_of(self, snapshot: _Snapshot, article: Article) -> frozenset[str]:
         if article.id not in snapshot.terms:
-            words = " ".join((article.title, *article.headings, *article.tags, article.body))
-            snapshot.terms[article.id] = self._stems(words)
+            snapshot.terms[article.id] = self._stems(_words(article))
         return snapshot.terms[article.id]
+
+
+def _words(article: Article) -> str:
+    return " ".join((article.title, *article.headings, *article.tags, article.body))

@@ -6,6 +6,7 @@ from nlu.encoder.encoder import (
     SentenceEncoder,
     encoder_available,
     shared_encoder,
+    vocabulary_words,
 )
 
 __all__ = [
@@ -14,4 +15,5 @@ __all__ = [
     "SentenceEncoder",
     "encoder_available",
     "shared_encoder",
+    "vocabulary_words",
 ]

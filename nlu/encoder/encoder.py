@@ -12,6 +12,7 @@ embed with the same model, so it is in memory once.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import threading
 from collections import OrderedDict
@@ -133,6 +134,20 @@ class SentenceEncoder:
         with self._lock:
             (output,) = self._session.run(None, {"input_ids": ids, "attention_mask": mask})
         return np.asarray(output, dtype=np.float32)
+
+
+@lru_cache(maxsize=1)
+def vocabulary_words() -> frozenset[str]:
+    """The whole English words of the encoder's WordPiece vocabulary (about 22,000).
+
+    A word list that ships with the model, no download: KB search uses it to tell a
+    real word the KB happens not to contain ("night") from a typo ("windwos").
+    """
+    try:
+        vocabulary = json.loads((MODEL_DIR / "tokenizer.json").read_text())["model"]["vocab"]
+    except (OSError, ValueError, KeyError):
+        return frozenset()
+    return frozenset(word for word in vocabulary if word.isalpha() and len(word) > 1)
 
 
 def _file_digest(path: Path) -> str:

@@ -42,12 +42,12 @@ def test_a_synonym_finds_the_article_bm25_alone_would_miss(tmp_path: Path) -> No
     write(kb, "reset", "Reset your password", "Open the log in page and choose reset.")
     index = tmp_path / "index"
     build_index(kb, index)
-    assert not TantivyKnowledgeBase(kb, index).search("signin trouble")
+    assert not TantivyKnowledgeBase(kb, index).search("logon trouble")
     before = kb_fingerprint(kb)
-    (kb / SYNONYMS_FILE).write_text("log in, signin\n")
+    (kb / SYNONYMS_FILE).write_text("log in, logon\n")
     assert kb_fingerprint(kb) != before, "an edited synonyms file rebuilds the index"
     assert build_index(kb, index).rebuilt
-    assert TantivyKnowledgeBase(kb, index).search("signin trouble")[0].article_id == "reset"
+    assert TantivyKnowledgeBase(kb, index).search("logon trouble")[0].article_id == "reset"
 
 
 def test_lint_reports_the_synonyms_file(tmp_path: Path) -> None:
