@@ -313,7 +313,8 @@ class TantivyKnowledgeBase:
         semantic = snapshot.vectors is not None and self._encoder is not None
         if semantic and query_text(text):
             fused = self._fused(snapshot, text, lexical)
-            ranked = [item for item in fused if item[1] >= ANSWER_FLOOR]
+            exact = self._exact_match(snapshot, lexical, corrected)
+            ranked = [item for item in fused if item[1] >= ANSWER_FLOOR or item[0] == exact]
         else:
             ranked = sorted(lexical.items(), key=lambda item: -item[1])
         query_stems = self._stems(" ".join(search_terms(corrected)))
@@ -334,6 +335,21 @@ class TantivyKnowledgeBase:
         if semantic and len(hits) > 1 and hits[0].score - hits[1].score < CLOSE_CALL_MARGIN:
             hits[0] = replace(hits[0], close_to_next=True)
         return hits
+
+    def _exact_match(self, snapshot: _Snapshot, lexical: dict[str, float], text: str) -> str | None:
+        """The best BM25 hit when it contains every word of the query, else None.
+
+        The vectors know nothing of an error code or a product token: a query made of
+        such words, all in one article, is answered however low its similarity.
+        """
+        if not lexical:
+            return None
+        best = max(lexical, key=lexical.__getitem__)
+        article = snapshot.articles.get(best)
+        stems = self._stems(" ".join(search_terms(text)))
+        if article is None or not stems or not stems <= self._terms_of(snapshot, article):
+            return None
+        return best
 
     def did_you_mean(self, text: str) -> str | None:
         """`text` with the words the KB does not know replaced by ones it does, or None."""
