@@ -96,9 +96,15 @@ def split_front_matter(path: Path, text: str) -> tuple[dict[str, Any], str, int]
         end = next(i for i in range(1, len(lines)) if lines[i].strip() in ("---", "..."))
     except StopIteration:
         raise ArticleError(path, 1, "front matter is not closed by a '---' line") from None
+    front = "\n".join(lines[1:end])
     try:
-        meta = yaml.load("\n".join(lines[1:end]), Loader=SAFE_LOADER) or {}
-    except yaml.YAMLError as error:
+        meta = yaml.load(front, Loader=SAFE_LOADER) or {}
+    except yaml.YAMLError as fast_error:
+        error = fast_error
+        try:  # the pure-Python parser names the line a person would point at
+            yaml.load(front, Loader=yaml.SafeLoader)
+        except yaml.YAMLError as python_error:
+            error = python_error
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1
         problem = getattr(error, "problem", None) or str(error)
