@@ -28,7 +28,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import tantivy
@@ -37,7 +37,7 @@ from bot.kb.articles import Article, article_files, load_articles
 from bot.kb.base import SearchFilters, SearchHit
 from bot.kb.query import STOP_WORDS, search_terms
 from bot.kb.semantic import ArticleVectors, query_text, write_vectors
-from bot.kb.snippets import make_snippet
+from bot.kb.snippets import Sentences, make_snippet, sentences_of
 from bot.kb.spelling import Speller
 from bot.kb.synonyms import SYNONYMS_FILE, Synonyms
 from bot.locks import file_lock
@@ -234,6 +234,7 @@ class _Snapshot:
     terms: dict[str, frozenset[str]]
     synonyms: Synonyms
     speller: Speller
+    sentences: dict[str, Sentences] = field(default_factory=dict)  # for snippets
 
 
 class TantivyKnowledgeBase:
@@ -324,7 +325,10 @@ class TantivyKnowledgeBase:
             if article is None or (filters is not None and not filters.admits(article)):
                 continue
             matched = len(query_stems & self._terms_of(snapshot, article))
-            snippet = make_snippet(article, query_stems, self._stem)
+            if article.id not in snapshot.sentences:
+                snapshot.sentences[article.id] = sentences_of(article, self._stem)
+            sentences = snapshot.sentences[article.id]
+            snippet = make_snippet(article, query_stems, self._stem, sentences)
             hits.append(
                 SearchHit(
                     article.id, article.title, score, matched, len(query_stems), False, snippet

@@ -35,19 +35,29 @@ class Snippet:
         return "".join([*parts, self.text[position:]])
 
 
-def make_snippet(
-    article: Article, query_stems: frozenset[str], stem: Callable[[str], str]
-) -> Snippet:
-    """The best-matching passage of `article` for a query reduced to `query_stems`."""
-    sentences = [
-        sentence
+Sentences = tuple[tuple[str, frozenset[str]], ...]
+
+
+def sentences_of(article: Article, stem: Callable[[str], str]) -> Sentences:
+    """The body's sentences with their word stems: computed once per article and index."""
+    return tuple(
+        (sentence, frozenset(stem(w) for w in WORD.findall(sentence.lower())))
         for block in _blocks(article.body)
         for sentence in SENTENCE_END.split(plain_text(block))
         if sentence.strip()
-    ]
+    )
+
+
+def make_snippet(
+    article: Article,
+    query_stems: frozenset[str],
+    stem: Callable[[str], str],
+    sentences: Sentences | None = None,
+) -> Snippet:
+    """The best-matching passage of `article` for a query reduced to `query_stems`."""
     best, best_score = "", 0
-    for sentence in sentences:
-        score = len({stem(w) for w in WORD.findall(sentence.lower())} & query_stems)
+    for sentence, stems in sentences if sentences is not None else sentences_of(article, stem):
+        score = len(stems & query_stems)
         if score > best_score:
             best, best_score = sentence, score
     if not best_score:
