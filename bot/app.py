@@ -16,6 +16,7 @@ from pathlib import Path
 
 from bot.engine import Engine
 from bot.handlers import default_handlers
+from bot.kb.articles import ArticleCache
 from bot.kb.index import IndexReport, TantivyKnowledgeBase, build_index
 from bot.kb.watch import KbWatcher
 from bot.locks import file_lock
@@ -64,6 +65,7 @@ def ensure_index(
     *,
     force: bool = False,
     progress: Callable[[str], None] | None = None,
+    cache: ArticleCache | None = None,
 ) -> IndexReport:
     report = build_index(
         settings.kb_dir,
@@ -71,6 +73,7 @@ def ensure_index(
         force=force,
         encoder=shared_encoder(),
         progress=progress,
+        cache=cache,
     )
     if report.rebuilt:
         log.info("indexed %d articles in %.2fs", report.articles, report.seconds)
@@ -114,6 +117,7 @@ def build_assistant(settings: Settings, *, prepare: bool = True, watch: bool = F
     )
     watcher = None
     if watch and settings.kb_watch_interval > 0:
-        rebuild = functools.partial(ensure_index, settings)
+        # The watcher's rebuilds share the search's parsed articles: one edit, one parse.
+        rebuild = functools.partial(ensure_index, settings, cache=kb.article_cache)
         watcher = KbWatcher(settings.kb_dir, rebuild, settings.kb_watch_interval).start()
     return Assistant(settings, store, kb, engine, watcher)

@@ -330,23 +330,50 @@ def article_files(kb_dir: Path) -> list[Path]:
     return sorted(p for p in kb_dir.rglob("*.md") if p.is_file() and not p.name.startswith("."))
 
 
-def load_articles(kb_dir: Path) -> LoadResult:
+class ArticleCache:
+    """Parsed files by path, size and modification time: a reload of a large KB after
+    one edit parses that one file. Safe to share between threads (a race re-parses)."""
+
+    def __init__(self) -> None:
+        self._parsed: dict[Path, tuple[tuple[int, int], Article | ArticleError]] = {}
+
+    def parse(self, path: Path) -> Article | ArticleError:
+        try:
+            stat = path.stat()
+        except OSError as error:
+            return ArticleError(path, 1, f"cannot read file: {error}")
+        key = (stat.st_size, stat.st_mtime_ns)
+        known = self._parsed.get(path)
+        if known is not None and known[0] == key:
+            return known[1]
+        result = _parse_or_error(path)
+        self._parsed[path] = (key, result)
+        return result
+
+
+def _parse_or_error(path: Path) -> Article | ArticleError:
+    try:
+        return parse_article(path)
+    except ArticleError as error:
+        return error
+    except (OSError, UnicodeDecodeError) as error:
+        return ArticleError(path, 1, f"cannot read file: {error}")
+
+
+def load_articles(kb_dir: Path, cache: ArticleCache | None = None) -> LoadResult:
     """Load a KB directory. A bad file never stops the rest: it becomes an error entry.
 
     When two files claim the same id, the first (by path) wins and the second is an error.
+    With a `cache`, files unchanged since its last load are not parsed again.
     """
     if not kb_dir.is_dir():
         raise FileNotFoundError(f"knowledge base directory {kb_dir} does not exist")
     articles: dict[str, Article] = {}
     errors: list[ArticleError] = []
     for path in article_files(kb_dir):
-        try:
-            article = parse_article(path)
-        except ArticleError as error:
-            errors.append(error)
-            continue
-        except (OSError, UnicodeDecodeError) as error:
-            errors.append(ArticleError(path, 1, f"cannot read file: {error}"))
+        article = cache.parse(path) if cache is not None else _parse_or_error(path)
+        if isinstance(article, ArticleError):
+            errors.append(article)
             continue
         if article.id in articles:
             first = articles[article.id].path

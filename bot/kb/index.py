@@ -33,7 +33,7 @@ from pathlib import Path
 
 import tantivy
 
-from bot.kb.articles import Article, article_files, load_articles
+from bot.kb.articles import Article, ArticleCache, article_files, load_articles
 from bot.kb.base import SearchFilters, SearchHit
 from bot.kb.query import STOP_WORDS, search_terms
 from bot.kb.semantic import ArticleVectors, query_text, write_vectors
@@ -169,10 +169,13 @@ def build_index(
     force: bool = False,
     encoder: SentenceEncoder | None = None,
     progress: Callable[[str], None] | None = None,
+    cache: ArticleCache | None = None,
 ) -> IndexReport:
     """(Re)build the index from `kb_dir` unless it is already current.
 
-    `progress` hears what a rebuild is doing (article counts, embedding), for a CLI.
+    `progress` hears what a rebuild is doing (article counts, embedding), for a CLI;
+    a `cache` (a server's, see `TantivyKnowledgeBase.article_cache`) parses only the
+    files that changed since it last saw them.
 
     With an `encoder`, article vectors are stored too; an index built with another
     encoder (or none) is not current. Bad articles are reported in `errors` and
@@ -189,7 +192,7 @@ def build_index(
         if not force and current and manifest.get("encoder") == identity:
             return IndexReport(int(str(manifest.get("articles", 0))), (), 0.0, rebuilt=False)
         say = progress or (lambda message: None)
-        loaded = load_articles(kb_dir)
+        loaded = load_articles(kb_dir, cache)
         say(f"read {len(loaded.articles)} articles ({len(loaded.errors)} skipped)")
         previous = current_generation(index_dir)
         generation = _new_generation(index_dir)
@@ -248,6 +251,7 @@ class TantivyKnowledgeBase:
         self._encoder = encoder
         self._analyzer = _analyzer()
         self._reopen = threading.Lock()
+        self.article_cache = ArticleCache()
         self._snapshot = self._open()
 
     def _open(self) -> _Snapshot:
@@ -260,7 +264,8 @@ class TantivyKnowledgeBase:
         vectors = None
         if self._encoder is not None and manifest.get("encoder") == self._encoder.identity:
             vectors = ArticleVectors.load(generation)
-        articles = {a.id: a for a in load_articles(self._kb_dir).articles}
+        loaded = load_articles(self._kb_dir, self.article_cache)
+        articles = {a.id: a for a in loaded.articles}
         index = tantivy.Index.open(str(generation))
         synonyms = Synonyms.load(self._kb_dir)
         known = vocabulary_words() | STOP_WORDS

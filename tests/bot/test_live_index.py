@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bot.kb.articles import ArticleCache, load_articles
 from bot.kb.index import TantivyKnowledgeBase, build_index, current_generation
 from bot.kb.watch import KbWatcher
 from nlu.encoder import SentenceEncoder, shared_encoder
@@ -124,3 +125,15 @@ def test_only_changed_articles_are_embedded_again(
     assert counting.texts == 6, "only the edited article again"
     search = TantivyKnowledgeBase(kb, index, encoder)
     assert search.search("install it on windows")[0].article_id == "install-windows"
+
+
+def test_the_article_cache_parses_a_file_again_only_when_it_changed(kb: Path) -> None:
+    cache = ArticleCache()
+    first = load_articles(kb, cache)
+    again = load_articles(kb, cache)
+    assert all(a is b for a, b in zip(first.articles, again.articles, strict=True))
+    write(kb, "backup", "Back up everything", "Copy the database file somewhere safe.")
+    changed = {a.id: a for a in load_articles(kb, cache).articles}
+    assert changed["backup"].title == "Back up everything"
+    before = {a.id: a for a in first.articles}
+    assert changed["install-windows"] is before["install-windows"], "not parsed again"
