@@ -11,11 +11,11 @@ incremental where it matters: unchanged articles keep their vectors (see
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from bot.kb.articles import article_files
 from bot.kb.synonyms import SYNONYMS_FILE
 
 log = logging.getLogger(__name__)
@@ -24,15 +24,31 @@ Signature = tuple[tuple[str, int, int], ...]
 
 
 def kb_signature(kb_dir: Path) -> Signature:
-    """Every article file's (and the synonyms file's) relative path, size and mtime (ns)."""
-    entries = []
-    synonyms = kb_dir / SYNONYMS_FILE
-    for path in [*article_files(kb_dir), *([synonyms] if synonyms.exists() else [])]:
+    """Every article file's (and the synonyms file's) relative path, size and mtime (ns).
+
+    The same files as `article_files`, walked with `os.scandir`: its entries know
+    whether they are files without a system call, so a poll costs one `stat` a file.
+    """
+    entries: list[tuple[str, int, int]] = []
+    pending = [kb_dir]
+    while pending:
+        directory = pending.pop()
         try:
-            stat = path.stat()
-        except OSError:  # removed between listing and stat: the next poll sees it
+            listing = list(os.scandir(directory))
+        except OSError:  # removed while we walked: the next poll sees it
             continue
-        entries.append((str(path.relative_to(kb_dir)), stat.st_size, stat.st_mtime_ns))
+        for entry in listing:
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append(Path(entry.path))
+                    continue
+                is_article = entry.name.endswith(".md") and not entry.name.startswith(".")
+                if (is_article or entry.path == str(kb_dir / SYNONYMS_FILE)) and entry.is_file():
+                    stat = entry.stat()
+                    relative = os.path.relpath(entry.path, kb_dir)
+                    entries.append((relative, stat.st_size, stat.st_mtime_ns))
+            except OSError:
+                continue
     return tuple(sorted(entries))
 
 
