@@ -7,8 +7,9 @@ linter needs (line numbers of links and steps) so one parse serves both.
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -326,8 +327,34 @@ class LoadResult:
     errors: tuple[ArticleError, ...]
 
 
+def article_entries(kb_dir: Path) -> Iterator[os.DirEntry[str]]:
+    """The article files under `kb_dir` (`*.md`, not hidden), in no particular order.
+
+    Walked with `os.scandir`, whose entries know whether they are files without a system
+    call: the KB watcher stats each of them on every poll, and nothing more.
+    """
+    pending = [kb_dir]
+    while pending:
+        try:
+            listing = list(os.scandir(pending.pop()))
+        except OSError:  # removed while we walked
+            continue
+        for entry in listing:
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append(Path(entry.path))
+                elif _is_article_name(entry.name) and entry.is_file():
+                    yield entry
+            except OSError:
+                continue
+
+
+def _is_article_name(name: str) -> bool:
+    return name.endswith(".md") and not name.startswith(".")
+
+
 def article_files(kb_dir: Path) -> list[Path]:
-    return sorted(p for p in kb_dir.rglob("*.md") if p.is_file() and not p.name.startswith("."))
+    return sorted(Path(entry.path) for entry in article_entries(kb_dir))
 
 
 class ArticleCache:

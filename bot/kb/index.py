@@ -311,32 +311,31 @@ class TantivyKnowledgeBase:
             return []
         terms = search_terms(text)
         corrected = snapshot.speller.suggest(text) or text
-        extra = snapshot.synonyms.expand(corrected)
-        expanded = search_terms(
-            " ".join([text, *([corrected] if corrected != text else []), *extra])
-        )
-        lexical = self._lexical(snapshot, expanded, max(limit, CANDIDATES)) if terms else {}
+        query_stems = self._stems(" ".join(search_terms(corrected)))
+        # The words as typed, as corrected, and their synonyms: one OR query over all.
+        words = dict.fromkeys([text, corrected, *snapshot.synonyms.expand(corrected)])
+        lexical: dict[str, float] = {}
+        if terms:
+            lexical = self._lexical(snapshot, search_terms(" ".join(words)), max(limit, CANDIDATES))
         semantic = snapshot.vectors is not None and self._encoder is not None
         if semantic and query_text(text):
+            exact = self._exact_match(snapshot, lexical, query_stems)
             fused = self._fused(snapshot, text, lexical)
-            exact = self._exact_match(snapshot, lexical, corrected)
             ranked = [item for item in fused if item[1] >= ANSWER_FLOOR or item[0] == exact]
         else:
             ranked = sorted(lexical.items(), key=lambda item: -item[1])
-        query_stems = self._stems(" ".join(search_terms(corrected)))
         hits = []
         for article_id, score in ranked:
             article = snapshot.articles.get(article_id)
             if article is None or (filters is not None and not filters.admits(article)):
                 continue
             matched = len(query_stems & self._terms_of(snapshot, article))
-            if article.id not in snapshot.sentences:
-                snapshot.sentences[article.id] = sentences_of(article, self._stem)
-            sentences = snapshot.sentences[article.id]
-            snippet = make_snippet(article, query_stems, self._stem, sentences)
+            snippet = make_snippet(
+                article, query_stems, self._stem, self._sentences_of(snapshot, article)
+            )
             hits.append(
                 SearchHit(
-                    article.id, article.title, score, matched, len(query_stems), False, snippet
+                    article.id, article.title, score, matched, len(query_stems), snippet=snippet
                 )
             )
             if len(hits) == limit:
@@ -345,7 +344,9 @@ class TantivyKnowledgeBase:
             hits[0] = replace(hits[0], close_to_next=True)
         return hits
 
-    def _exact_match(self, snapshot: _Snapshot, lexical: dict[str, float], text: str) -> str | None:
+    def _exact_match(
+        self, snapshot: _Snapshot, lexical: dict[str, float], stems: frozenset[str]
+    ) -> str | None:
         """The best BM25 hit when it contains every word of the query, else None.
 
         The vectors know nothing of an error code or a product token: a query made of
@@ -355,7 +356,6 @@ class TantivyKnowledgeBase:
             return None
         best = max(lexical, key=lexical.__getitem__)
         article = snapshot.articles.get(best)
-        stems = self._stems(" ".join(search_terms(text)))
         if article is None or not stems or not stems <= self._terms_of(snapshot, article):
             return None
         return best
@@ -412,6 +412,11 @@ class TantivyKnowledgeBase:
         if article.id not in snapshot.terms:
             snapshot.terms[article.id] = self._stems(_words(article))
         return snapshot.terms[article.id]
+
+    def _sentences_of(self, snapshot: _Snapshot, article: Article) -> Sentences:
+        if article.id not in snapshot.sentences:
+            snapshot.sentences[article.id] = sentences_of(article, self._stem)
+        return snapshot.sentences[article.id]
 
 
 def _words(article: Article) -> str:

@@ -57,13 +57,14 @@ def _digest(article: Article) -> str:
 
 def article_vectors(
     articles: Sequence[Article],
+    digests: Sequence[str],
     encoder: SentenceEncoder,
     reusable: ArticleVectors | None = None,
 ) -> np.ndarray:
-    """One vector per article; those whose text is unchanged are taken from `reusable`."""
+    """One vector per article; those whose text (`digests`) is unchanged are taken
+    from `reusable`."""
     vectors = np.zeros((len(articles), encoder.dimension), dtype=np.float32)
     known = reusable.by_digest if reusable is not None else {}
-    digests = [_digest(article) for article in articles]
     fresh = [i for i, digest in enumerate(digests) if digest not in known]
     for i, digest in enumerate(digests):
         if digest in known:
@@ -81,11 +82,16 @@ def write_vectors(
     encoder: SentenceEncoder,
     reusable: ArticleVectors | None = None,
 ) -> None:
-    vectors = article_vectors(articles, encoder, reusable)
+    digests = [_digest(article) for article in articles]
+    vectors = article_vectors(articles, digests, encoder, reusable)
     ids = np.array([a.id for a in articles], dtype=str)
-    digests = np.array([_digest(a) for a in articles], dtype=str)
     with (index_dir / VECTORS_FILE).open("wb") as handle:
-        np.savez(handle, ids=ids, digests=digests, vectors=vectors.astype(np.float16))
+        np.savez(
+            handle,
+            ids=ids,
+            digests=np.array(digests, dtype=str),
+            vectors=vectors.astype(np.float16),
+        )
 
 
 @dataclass(frozen=True, eq=False)

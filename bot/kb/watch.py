@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from bot.kb.articles import article_entries
 from bot.kb.synonyms import SYNONYMS_FILE
 
 log = logging.getLogger(__name__)
@@ -24,32 +25,23 @@ Signature = tuple[tuple[str, int, int], ...]
 
 
 def kb_signature(kb_dir: Path) -> Signature:
-    """Every article file's (and the synonyms file's) relative path, size and mtime (ns).
-
-    The same files as `article_files`, walked with `os.scandir`: its entries know
-    whether they are files without a system call, so a poll costs one `stat` a file.
-    """
-    entries: list[tuple[str, int, int]] = []
-    pending = [kb_dir]
-    while pending:
-        directory = pending.pop()
-        try:
-            listing = list(os.scandir(directory))
-        except OSError:  # removed while we walked: the next poll sees it
-            continue
-        for entry in listing:
-            try:
-                if entry.is_dir(follow_symlinks=False):
-                    pending.append(Path(entry.path))
-                    continue
-                is_article = entry.name.endswith(".md") and not entry.name.startswith(".")
-                if (is_article or entry.path == str(kb_dir / SYNONYMS_FILE)) and entry.is_file():
-                    stat = entry.stat()
-                    relative = os.path.relpath(entry.path, kb_dir)
-                    entries.append((relative, stat.st_size, stat.st_mtime_ns))
-            except OSError:
-                continue
+    """Every article file's (and the synonyms file's) relative path, size and mtime (ns)."""
+    entries = []
+    synonyms = kb_dir / SYNONYMS_FILE
+    for path, stat in [
+        *((entry.path, _stat(entry.stat)) for entry in article_entries(kb_dir)),
+        (str(synonyms), _stat(synonyms.stat)),
+    ]:
+        if stat is not None:
+            entries.append((os.path.relpath(path, kb_dir), stat.st_size, stat.st_mtime_ns))
     return tuple(sorted(entries))
+
+
+def _stat(stat: Callable[[], os.stat_result]) -> os.stat_result | None:
+    try:
+        return stat()
+    except OSError:  # removed between listing and stat (or no synonyms file): next poll
+        return None
 
 
 class KbWatcher:
