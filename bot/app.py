@@ -7,17 +7,17 @@ model) happens here, only when something is missing or stale.
 
 from __future__ import annotations
 
-import functools
 import logging
 import threading
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.engine import Engine
 from bot.handlers import default_handlers
-from bot.kb.articles import ArticleCache
 from bot.kb.index import IndexReport, TantivyKnowledgeBase, build_index
+from bot.kb.update import embed_missing
 from bot.kb.watch import KbWatcher
 from bot.locks import file_lock
 from bot.settings import Settings, SettingsError
@@ -35,10 +35,15 @@ class Assistant:
     kb: TantivyKnowledgeBase
     engine: Engine
     watcher: KbWatcher | None = None
+    embedder: threading.Thread | None = None
+    stopping: threading.Event = field(default_factory=threading.Event)
 
     def close(self) -> None:
+        self.stopping.set()
         if self.watcher is not None:
             self.watcher.stop()
+        if self.embedder is not None:
+            self.embedder.join(timeout=10)
         self.store.close()
 
 
@@ -65,21 +70,48 @@ def ensure_index(
     *,
     force: bool = False,
     progress: Callable[[str], None] | None = None,
-    cache: ArticleCache | None = None,
+    embed: bool = True,
+    paths: list[str] | None = None,
 ) -> IndexReport:
+    """Bring the index up to date (see `bot.kb.sync.build_index`); `paths` from the
+    watcher limit the check to them; `embed=False` leaves new vectors to the background."""
     report = build_index(
         settings.kb_dir,
         settings.index_dir,
         force=force,
         encoder=shared_encoder(),
         progress=progress,
-        cache=cache,
+        embed=embed,
+        paths=paths,
     )
-    if report.rebuilt:
+    if report.full:
         log.info("indexed %d articles in %.2fs", report.articles, report.seconds)
-    for problem in report.errors:
+    elif report.rebuilt:
+        log.info("updated %d KB files in %.3fs", report.changed, report.seconds)
+    for problem in report.errors if report.rebuilt else ():
         log.warning("article skipped: %s", problem)
     return report
+
+
+def embed_in_background(settings: Settings, stop: threading.Event) -> threading.Thread | None:
+    """Embed the articles a build left without a vector, in a thread; None if none."""
+    encoder = shared_encoder()
+    if encoder is None:
+        return None
+
+    def run() -> None:
+        started = time.perf_counter()
+        try:
+            done = embed_missing(settings.kb_dir, settings.index_dir, encoder, stop)
+        except Exception:  # searches keep working on BM25; the next start tries again
+            log.exception("embedding the KB's articles failed")
+            return
+        if done:
+            log.info("embedded %d articles in %.1fs", done, time.perf_counter() - started)
+
+    thread = threading.Thread(target=run, name="tier0-kb-embed", daemon=True)
+    thread.start()
+    return thread
 
 
 def ensure_model(settings: Settings, *, force: bool = False) -> nlu_model.TrainReport | None:
@@ -101,8 +133,10 @@ def build_assistant(settings: Settings, *, prepare: bool = True, watch: bool = F
     warm_up.start()
     store = Store.from_url(settings.effective_database_url, upgrade=prepare)
     warm_up.join()
+    missing_vectors = 0
     if prepare:
-        ensure_index(settings)
+        # A server answers at once and embeds a new KB's articles in the background.
+        missing_vectors = ensure_index(settings, embed=not watch).missing_vectors
         ensure_model(settings)
     kb = TantivyKnowledgeBase(settings.kb_dir, settings.index_dir, shared_encoder())
     classifier = nlu_model.load(settings.model_dir, threshold=settings.nlu_threshold)
@@ -115,9 +149,15 @@ def build_assistant(settings: Settings, *, prepare: bool = True, watch: bool = F
         article_url=lambda article_id: f"{public_url}/kb/{article_id}",
         max_message_chars=settings.max_message_chars,
     )
-    watcher = None
+    assistant = Assistant(settings, store, kb, engine)
+    if watch and missing_vectors:
+        assistant.embedder = embed_in_background(settings, assistant.stopping)
     if watch and settings.kb_watch_interval > 0:
-        # The watcher's rebuilds share the search's parsed articles: one edit, one parse.
-        rebuild = functools.partial(ensure_index, settings, cache=kb.article_cache)
-        watcher = KbWatcher(settings.kb_dir, rebuild, settings.kb_watch_interval).start()
-    return Assistant(settings, store, kb, engine, watcher)
+
+        def update(paths: list[str] | None) -> object:
+            return ensure_index(settings, embed=False, paths=paths)
+
+        assistant.watcher = KbWatcher(
+            settings.kb_dir, update, settings.kb_watch_interval, polling=settings.kb_watch_poll
+        ).start()
+    return assistant

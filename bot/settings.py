@@ -37,7 +37,8 @@ class Settings:
     api_token: str = ""
     log_level: str = "INFO"
     max_message_chars: int = 4000
-    kb_watch_interval: float = 0.5  # seconds between checks of the KB files; 0: never
+    kb_watch_interval: float = 0.5  # polling: seconds between checks of the KB; 0: never watch
+    kb_watch_poll: bool = False  # poll the KB files instead of the OS's change events
 
     @property
     def effective_database_url(self) -> str:
@@ -143,6 +144,17 @@ def _parse_interval(value: Any) -> float:
     return seconds
 
 
+def _parse_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(f"expected true or false (1 or 0), got {value!r}")
+
+
 def _parse_log_level(value: Any) -> str:
     level = _parse_str(value).upper()
     if level not in LOG_LEVELS:
@@ -164,6 +176,7 @@ PARSERS: Mapping[str, Callable[[Any], Any]] = {
     "log_level": _parse_log_level,
     "max_message_chars": _parse_int(1, 1_000_000),
     "kb_watch_interval": _parse_interval,
+    "kb_watch_poll": _parse_bool,
 }
 
 

@@ -1,57 +1,53 @@
-"""The on-disk search index (tantivy) behind the `KnowledgeBase` interface.
+"""KB search over the on-disk index (tantivy BM25 and article vectors).
 
-Each app server keeps its own read-only copy in its data dir; `ensure_index` rebuilds
-it when the KB content changed (a fingerprint in `manifest.json`), and `KbWatcher`
-(bot/kb/watch.py) calls it when an article file changes. A build writes a new
-generation directory beside the current one and then switches the `CURRENT` file to
-it (an atomic rename), so a search sees the old index or the new one, never half of
-one; the previous generation is kept for searches still reading it. Searchers reopen
-when `CURRENT` names another generation, so a rebuild by `tier0 index`, the watcher
-or another process is visible without a restart.
+Each app server searches its data dir's index read-only; `bot.kb.sync.build_index`
+keeps it current (full builds switch generations, updates extend the current one,
+see `bot.kb.generations`). A search checks two small files first (`CURRENT` and the
+generation's `UPDATED`) and reopens or catches up when another process wrote, so a
+rebuild by `tier0 kb index`, the watcher or another server is visible at once.
 
-With the sentence encoder installed, the index also holds a vector per article
-(`bot.kb.semantic`) and a search ranks by meaning first: similarity plus
-`LEXICAL_WEIGHT` times the BM25 score relative to the query's best, so an exact term
-(an error code, a product name) still tips a close call. On StackFAQ dev BM25 added
-nothing measurable to the vectors at weights up to 0.2 (MRR@10 0.972 at 0.2, 0.973 at
-0), and cost a point at 0.3; 0.2 is kept for the words embeddings blur.
+With the sentence encoder installed and every article embedded, a search ranks by
+meaning first: similarity plus `LEXICAL_WEIGHT` times the BM25 score relative to the
+query's best, so an exact term (an error code, a product name) still tips a close
+call. On StackFAQ dev BM25 added nothing measurable to the vectors at weights up to
+0.2 (MRR@10 0.972 at 0.2, 0.973 at 0), and cost a point at 0.3; 0.2 is kept for the
+words embeddings blur. While a full build's articles are still being embedded (see
+`bot.kb.build`), searches rank by BM25 alone.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
-import json
 import logging
 import os
-import shutil
 import threading
-import time
-from collections.abc import Callable, Sequence
+from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import tantivy
 
-from bot.kb.articles import Article, ArticleCache, article_files, load_articles
+from bot.kb.articles import Article, ArticleCache
 from bot.kb.base import SearchFilters, SearchHit
+from bot.kb.build import IndexReport
+from bot.kb.documents import FIELD_BOOSTS, SEARCH_FIELDS, analyzer, article_words, from_document
+from bot.kb.generations import current_generation, last_update, read_manifest, read_updates
 from bot.kb.query import STOP_WORDS, search_terms
-from bot.kb.semantic import ArticleVectors, query_text, write_vectors
+from bot.kb.semantic import query_text
 from bot.kb.snippets import Sentences, make_snippet, sentences_of
 from bot.kb.spelling import Speller
+from bot.kb.sync import build_index
 from bot.kb.synonyms import SYNONYMS_FILE, Synonyms
-from bot.locks import file_lock
+from bot.kb.vectors import VectorSet
 from nlu.encoder import SentenceEncoder, vocabulary_words
+
+__all__ = ["IndexReport", "TantivyKnowledgeBase", "build_index", "current_generation"]
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
-MANIFEST = "manifest.json"
-CURRENT = "CURRENT"  # names the generation directory searches use
-KEEP_GENERATIONS = 2  # the current one and the one before, for searches still on it
-PROGRESS_EVERY = 1000  # articles between progress messages
-SEARCH_FIELDS = ("title", "headings", "tags", "body")
-FIELD_BOOSTS = {"title": 3.0, "tags": 2.0, "headings": 1.5, "body": 1.0}
 LEXICAL_WEIGHT = 0.2
 CANDIDATES = 20  # from each side, before fusion
 # An article found by meaning alone must be at least this similar. On StackFAQ dev
@@ -68,180 +64,30 @@ MIN_SIMILARITY = 0.6
 # others right first 96.8 % of the time), about 17 % of the shipped-KB questions.
 ANSWER_FLOOR = 0.4
 CLOSE_CALL_MARGIN = 0.05
-
-
-def _schema() -> tantivy.Schema:
-    builder = tantivy.SchemaBuilder()
-    builder.add_text_field("id", stored=True, tokenizer_name="raw")
-    builder.add_text_field("title", stored=True, tokenizer_name="en_stem")
-    builder.add_text_field("headings", tokenizer_name="en_stem")
-    builder.add_text_field("tags", tokenizer_name="en_stem")
-    builder.add_text_field("body", tokenizer_name="en_stem")
-    builder.add_text_field("category", stored=True, tokenizer_name="raw")
-    return builder.build()
-
-
-def _analyzer() -> tantivy.TextAnalyzer:
-    """The same analysis as tantivy's `en_stem`, to compare query and article terms."""
-    return (
-        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
-        .filter(tantivy.Filter.lowercase())
-        .filter(tantivy.Filter.stemmer("english"))
-        .build()
-    )
-
-
-def kb_fingerprint(kb_dir: Path) -> str:
-    """Hash of every article file's (and the synonyms file's) name and bytes: changes
-    whenever the KB does."""
-    digest = hashlib.sha256(f"schema={SCHEMA_VERSION}".encode())
-    synonyms = kb_dir / SYNONYMS_FILE
-    for path in [*article_files(kb_dir), *([synonyms] if synonyms.is_file() else [])]:
-        digest.update(str(path.relative_to(kb_dir)).encode() + b"\0")
-        digest.update(path.read_bytes() + b"\0")
-    return digest.hexdigest()
-
-
-@dataclass(frozen=True)
-class IndexReport:
-    articles: int
-    errors: tuple[str, ...]
-    seconds: float
-    rebuilt: bool
-
-
-def current_generation(index_dir: Path) -> Path | None:
-    """The generation directory `CURRENT` names, or None when there is none yet."""
-    try:
-        name = (index_dir / CURRENT).read_text(encoding="utf-8").strip()
-    except OSError:
-        return None
-    path = index_dir / name
-    return path if name and "/" not in name and path.is_dir() else None
-
-
-def read_manifest(index_dir: Path) -> dict[str, object] | None:
-    generation = current_generation(index_dir)
-    if generation is None:
-        return None
-    try:
-        data = json.loads((generation / MANIFEST).read_text())
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
-def _new_generation(index_dir: Path) -> Path:
-    if (index_dir / "meta.json").exists() and not (index_dir / CURRENT).exists():
-        shutil.rmtree(index_dir)  # an index from before generations: rebuild it whole
-    index_dir.mkdir(parents=True, exist_ok=True)
-    generation = index_dir / f"gen-{time.time_ns()}"
-    generation.mkdir()
-    return generation
-
-
-def _switch_to(index_dir: Path, generation: Path) -> None:
-    """Point `CURRENT` at `generation` atomically, then drop the oldest generations."""
-    pending = index_dir / f".{CURRENT}.{generation.name}"
-    pending.write_text(generation.name, encoding="utf-8")
-    os.replace(pending, index_dir / CURRENT)
-    generations = sorted(p for p in index_dir.glob("gen-*") if p.is_dir())
-    for old in generations[:-KEEP_GENERATIONS]:
-        if old != generation:
-            shutil.rmtree(old, ignore_errors=True)
-
-
-def _document(article: Article) -> tantivy.Document:
-    return tantivy.Document(
-        id=article.id,
-        title=article.title,
-        headings=" \n".join(article.headings),
-        tags=" ".join(article.tags),
-        body=article.body,
-        category=article.category or "",
-    )
-
-
-def build_index(
-    kb_dir: Path,
-    index_dir: Path,
-    *,
-    force: bool = False,
-    encoder: SentenceEncoder | None = None,
-    progress: Callable[[str], None] | None = None,
-    cache: ArticleCache | None = None,
-) -> IndexReport:
-    """(Re)build the index from `kb_dir` unless it is already current.
-
-    `progress` hears what a rebuild is doing (article counts, embedding), for a CLI;
-    a `cache` (a server's, see `TantivyKnowledgeBase.article_cache`) parses only the
-    files that changed since it last saw them.
-
-    With an `encoder`, article vectors are stored too; an index built with another
-    encoder (or none) is not current. Bad articles are reported in `errors` and
-    skipped; they never stop indexing. Runs under a file lock so two processes
-    starting together do not both write.
-    """
-    started = time.perf_counter()
-    index_dir.parent.mkdir(parents=True, exist_ok=True)
-    with file_lock(index_dir.parent / "index.lock"):
-        fingerprint = kb_fingerprint(kb_dir)
-        manifest = read_manifest(index_dir)
-        identity = encoder.identity if encoder is not None else None
-        current = manifest and manifest.get("fingerprint") == fingerprint
-        if not force and current and manifest.get("encoder") == identity:
-            return IndexReport(int(str(manifest.get("articles", 0))), (), 0.0, rebuilt=False)
-        say = progress or (lambda message: None)
-        loaded = load_articles(kb_dir, cache)
-        say(f"read {len(loaded.articles)} articles ({len(loaded.errors)} skipped)")
-        previous = current_generation(index_dir)
-        generation = _new_generation(index_dir)
-        index = tantivy.Index(_schema(), path=str(generation))
-        writer = index.writer(heap_size=64_000_000, num_threads=1)
-        for done, article in enumerate(loaded.articles, start=1):
-            writer.add_document(_document(article))
-            if done % PROGRESS_EVERY == 0:
-                say(f"indexed {done} of {len(loaded.articles)} articles")
-        writer.commit()
-        writer.wait_merging_threads()
-        if encoder is not None:
-            same_encoder = bool(manifest) and manifest.get("encoder") == identity
-            reusable = ArticleVectors.load(previous) if previous and same_encoder else None
-            say("embedding the articles that changed")
-            write_vectors(generation, loaded.articles, encoder, reusable)
-        manifest_data = {
-            "schema": SCHEMA_VERSION,
-            "fingerprint": fingerprint,
-            "articles": len(loaded.articles),
-            "built_at": time.time(),
-            "encoder": identity,
-        }
-        (generation / MANIFEST).write_text(json.dumps(manifest_data))
-        _switch_to(index_dir, generation)
-    return IndexReport(
-        len(loaded.articles),
-        tuple(str(e) for e in loaded.errors),
-        time.perf_counter() - started,
-        rebuilt=True,
-    )
+DOCUMENT_CACHE = 1024  # indexed articles a snapshot keeps: the popular ones, mostly
 
 
 @dataclass(frozen=True, eq=False)
 class _Snapshot:
-    """One generation, opened: swapped whole, so a search never mixes two of them."""
+    """One generation as of one update, opened: swapped whole, so a search never mixes
+    two of them. Its caches hold what searches read of the few articles they return."""
 
     generation: Path
+    update: int
     index: tantivy.Index
-    vectors: ArticleVectors | None
-    articles: dict[str, Article]
-    terms: dict[str, frozenset[str]]
-    synonyms: Synonyms
+    searcher: tantivy.Searcher
+    vectors: VectorSet | None  # None: no encoder, or not every article embedded yet
     speller: Speller
+    synonyms: Synonyms
+    synonyms_stamp: tuple[int, int] | None
+    documents: OrderedDict[str, Article | None] = field(default_factory=OrderedDict)
+    addresses: dict[str, tantivy.DocAddress] = field(default_factory=dict)  # from BM25 hits
+    terms: dict[str, frozenset[str]] = field(default_factory=dict)
     sentences: dict[str, Sentences] = field(default_factory=dict)  # for snippets
 
 
 class TantivyKnowledgeBase:
-    """Search over the on-disk index, articles served from the parsed KB directory."""
+    """Search over the on-disk index; articles are read from the KB directory."""
 
     def __init__(
         self, kb_dir: Path, index_dir: Path, encoder: SentenceEncoder | None = None
@@ -249,64 +95,133 @@ class TantivyKnowledgeBase:
         self._kb_dir = kb_dir
         self._index_dir = index_dir
         self._encoder = encoder
-        self._analyzer = _analyzer()
+        self._analyzer = analyzer()
         self._reopen = threading.Lock()
-        self.article_cache = ArticleCache()
+        self._files = ArticleCache()  # `get` parses a file again only when it changed
+        self._all_vectors: VectorSet | None = None  # embedded so far, complete or not
         self._snapshot = self._open()
+
+    # -- opening and catching up ------------------------------------------------------
 
     def _open(self) -> _Snapshot:
         generation = current_generation(self._index_dir)
         if generation is None:
             raise FileNotFoundError(
-                f"no search index in {self._index_dir}; run `tier0 index` to build it"
+                f"no search index in {self._index_dir}; run `tier0 kb index` to build it"
             )
         manifest = read_manifest(self._index_dir) or {}
+        update = last_update(generation)  # read first: tantivy's commit is at least as new
+        index = tantivy.Index.open(str(generation))
+        index.config_reader(reload_policy="Manual")
         vectors = None
         if self._encoder is not None and manifest.get("encoder") == self._encoder.identity:
-            vectors = ArticleVectors.load(generation)
-        loaded = load_articles(self._kb_dir, self.article_cache)
-        articles = {a.id: a for a in loaded.articles}
-        index = tantivy.Index.open(str(generation))
-        synonyms = Synonyms.load(self._kb_dir)
-        known = vocabulary_words() | STOP_WORDS
-        speller = Speller((_words(article) for article in articles.values()), known)
-        return _Snapshot(generation, index, vectors, articles, {}, synonyms, speller)
+            vectors = VectorSet.load(generation)
+        if vectors is not None and update:
+            vectors = _with_journal(vectors, read_updates(generation, 0, update))
+        self._all_vectors = vectors
+        counts = dict(index.searcher().terms_with_prefix("words", ""))
+        speller = Speller(counts, vocabulary_words() | STOP_WORDS)
+        return self._snapshot_of(generation, update, index, speller)
+
+    def _snapshot_of(
+        self, generation: Path, update: int, index: tantivy.Index, speller: Speller
+    ) -> _Snapshot:
+        searcher = index.searcher()
+        vectors = self._all_vectors
+        complete = vectors is not None and len(vectors) >= searcher.num_docs
+        synonyms, stamp = self._synonyms()
+        return _Snapshot(
+            generation,
+            update,
+            index,
+            searcher,
+            vectors if complete else None,
+            speller,
+            synonyms,
+            stamp,
+        )
+
+    def _synonyms(self) -> tuple[Synonyms, tuple[int, int] | None]:
+        return Synonyms.load(self._kb_dir), _stamp(self._kb_dir / SYNONYMS_FILE)
+
+    def _caught_up(self, snapshot: _Snapshot) -> _Snapshot:
+        """`snapshot` with the updates written since it was taken applied."""
+        upto = last_update(snapshot.generation)
+        if upto == snapshot.update:
+            return snapshot
+        updates = list(read_updates(snapshot.generation, snapshot.update, upto))
+        for meta, _ in updates:
+            snapshot.speller.apply(meta["words"])
+        if self._all_vectors is not None:
+            self._all_vectors = _with_journal(self._all_vectors, updates)
+        snapshot.index.reload()
+        return self._snapshot_of(snapshot.generation, upto, snapshot.index, snapshot.speller)
 
     def _refresh(self) -> _Snapshot:
-        """The current generation, reopened when a rebuild switched to another one."""
+        """The current snapshot, reopened or caught up when the index changed."""
         snapshot = self._snapshot
-        if current_generation(self._index_dir) in (snapshot.generation, None):
+        generation = current_generation(self._index_dir)
+        stale = generation not in (snapshot.generation, None) or (
+            last_update(snapshot.generation) != snapshot.update
+        )
+        if not stale:
+            if _stamp(self._kb_dir / SYNONYMS_FILE) != snapshot.synonyms_stamp:
+                synonyms, stamp = self._synonyms()
+                snapshot = replace(snapshot, synonyms=synonyms, synonyms_stamp=stamp)
+                self._snapshot = snapshot
             return snapshot
         with self._reopen:
             if current_generation(self._index_dir) != self._snapshot.generation:
                 self._snapshot = self._open()
+            else:
+                self._snapshot = self._caught_up(self._snapshot)
             return self._snapshot
 
     def _current(self) -> _Snapshot:
         try:
             return self._refresh()
-        except (OSError, ValueError) as error:  # keep serving what was there
+        except (OSError, ValueError, KeyError) as error:  # keep serving what was there
             log.warning("search index unavailable: %s", error)
             return self._snapshot
 
-    @property
-    def articles(self) -> Sequence[Article]:
-        return tuple(self._current().articles.values())
+    # -- the KnowledgeBase interface --------------------------------------------------
 
     def get(self, article_id: str) -> Article | None:
-        return self._current().articles.get(article_id)
+        """The article with this id, parsed from its file (guided fix and links too)."""
+        indexed = self._document(self._current(), article_id)
+        if indexed is None:
+            return None
+        parsed = self._files.parse(indexed.path)
+        return parsed if isinstance(parsed, Article) and parsed.id == article_id else None
+
+    @property
+    def article_count(self) -> int:
+        return int(self._current().searcher.num_docs)
+
+    def browse(self, offset: int = 0, limit: int = 100) -> list[Article]:
+        """Indexed articles by category, then title: one page of the KB's table of contents."""
+        snapshot = self._current()
+        result = snapshot.searcher.search(
+            tantivy.Query.all_query(),
+            limit,
+            count=False,
+            order_by_field="listing",
+            offset=offset,
+            order=tantivy.Order.Asc,
+        )
+        return [from_document(snapshot.searcher.doc(a), self._kb_dir) for _, a in result.hits]
 
     @property
     def semantic(self) -> bool:
-        """Whether searches rank by meaning (article vectors and an encoder are here)."""
-        return self._snapshot.vectors is not None and self._encoder is not None
+        """Whether searches rank by meaning (an encoder, and every article embedded)."""
+        return self._current().vectors is not None and self._encoder is not None
 
     def search(
         self, text: str, limit: int = 3, filters: SearchFilters | None = None
     ) -> list[SearchHit]:
         try:
             snapshot = self._refresh()
-        except (OSError, ValueError) as error:  # a vanished or unreadable index: no hits
+        except (OSError, ValueError, KeyError) as error:  # an unreadable index: no hits
             log.warning("search index unavailable: %s", error)
             return []
         terms = search_terms(text)
@@ -326,7 +241,7 @@ class TantivyKnowledgeBase:
             ranked = sorted(lexical.items(), key=lambda item: -item[1])
         hits = []
         for article_id, score in ranked:
-            article = snapshot.articles.get(article_id)
+            article = self._document(snapshot, article_id)
             if article is None or (filters is not None and not filters.admits(article)):
                 continue
             matched = len(query_stems & self._terms_of(snapshot, article))
@@ -344,6 +259,12 @@ class TantivyKnowledgeBase:
             hits[0] = replace(hits[0], close_to_next=True)
         return hits
 
+    def did_you_mean(self, text: str) -> str | None:
+        """`text` with the words the KB does not know replaced by ones it does, or None."""
+        return self._current().speller.suggest(text)
+
+    # -- ranking ----------------------------------------------------------------------
+
     def _exact_match(
         self, snapshot: _Snapshot, lexical: dict[str, float], stems: frozenset[str]
     ) -> str | None:
@@ -352,31 +273,30 @@ class TantivyKnowledgeBase:
         The vectors know nothing of an error code or a product token: a query made of
         such words, all in one article, is answered however low its similarity.
         """
-        if not lexical:
+        if not lexical or not stems:
             return None
         best = max(lexical, key=lexical.__getitem__)
-        article = snapshot.articles.get(best)
-        if article is None or not stems or not stems <= self._terms_of(snapshot, article):
+        article = self._document(snapshot, best)
+        if article is None or not stems <= self._terms_of(snapshot, article):
             return None
         return best
 
-    def did_you_mean(self, text: str) -> str | None:
-        """`text` with the words the KB does not know replaced by ones it does, or None."""
-        return self._current().speller.suggest(text)
-
-    @staticmethod
-    def _lexical(snapshot: _Snapshot, terms: list[str], limit: int) -> dict[str, float]:
+    def _lexical(self, snapshot: _Snapshot, terms: list[str], limit: int) -> dict[str, float]:
         """BM25 scores of the best `limit` articles for `terms`."""
         try:
             query = snapshot.index.parse_query(
                 " ".join(terms), list(SEARCH_FIELDS), field_boosts=FIELD_BOOSTS
             )
-            searcher = snapshot.index.searcher()
-            result = searcher.search(query, limit)
+            result = snapshot.searcher.search(query, limit)
+            scores = {}
+            for score, address in result.hits:
+                article_id = str(snapshot.searcher.doc(address).get_first("id"))
+                snapshot.addresses[article_id] = address
+                scores[article_id] = score
         except (ValueError, OSError) as error:  # a bad query: no lexical hits
             log.warning("search failed for %d terms: %s", len(terms), error)
             return {}
-        return {searcher.doc(address)["id"][0]: score for score, address in result.hits}
+        return scores
 
     def _fused(
         self, snapshot: _Snapshot, text: str, lexical: dict[str, float]
@@ -384,21 +304,44 @@ class TantivyKnowledgeBase:
         """Similarity, plus `LEXICAL_WEIGHT` x BM25 relative to the best BM25 score."""
         vectors = snapshot.vectors
         assert vectors is not None and self._encoder is not None
-        similarities = vectors.similarities(self._encoder.encode_one(query_text(text)))
-        rows = vectors.rows
-        candidates = {
-            vectors.ids[row]
-            for row in vectors.best(similarities, CANDIDATES)
-            if similarities[row] >= MIN_SIMILARITY
+        query = self._encoder.encode_one(query_text(text))
+        similar = {
+            article_id: similarity
+            for article_id, similarity in vectors.nearest(query, CANDIDATES)
+            if similarity >= MIN_SIMILARITY
         }
-        candidates |= {article_id for article_id in lexical if article_id in rows}
+        similar |= vectors.similarity(query, (i for i in lexical if i not in similar))
         top = max(lexical.values(), default=0.0) or 1.0
         fused = {
-            article_id: float(similarities[rows[article_id]])
-            + LEXICAL_WEIGHT * lexical.get(article_id, 0.0) / top
-            for article_id in candidates
+            article_id: similarity + LEXICAL_WEIGHT * lexical.get(article_id, 0.0) / top
+            for article_id, similarity in similar.items()
         }
         return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
+
+    # -- the indexed articles a search reads ------------------------------------------
+
+    def _document(self, snapshot: _Snapshot, article_id: str) -> Article | None:
+        """The indexed part of an article, from the snapshot's small LRU cache."""
+        documents = snapshot.documents
+        if article_id in documents:
+            documents.move_to_end(article_id)
+            return documents[article_id]
+        address = snapshot.addresses.pop(article_id, None)
+        if address is None:
+            query = tantivy.Query.term_query(snapshot.index.schema, "id", article_id)
+            hits = snapshot.searcher.search(query, 1).hits
+            address = hits[0][1] if hits else None
+        article = None
+        if address is not None:
+            article = from_document(snapshot.searcher.doc(address), self._kb_dir)
+        documents[article_id] = article
+        if len(documents) > DOCUMENT_CACHE:
+            stale, _ = documents.popitem(last=False)
+            snapshot.terms.pop(stale, None)
+            snapshot.sentences.pop(stale, None)
+        if len(snapshot.addresses) > 4 * DOCUMENT_CACHE:
+            snapshot.addresses.clear()
+        return article
 
     def _stems(self, text: str) -> frozenset[str]:
         return frozenset(self._analyzer.analyze(text))
@@ -410,7 +353,7 @@ class TantivyKnowledgeBase:
 
     def _terms_of(self, snapshot: _Snapshot, article: Article) -> frozenset[str]:
         if article.id not in snapshot.terms:
-            snapshot.terms[article.id] = self._stems(_words(article))
+            snapshot.terms[article.id] = self._stems(article_words(article))
         return snapshot.terms[article.id]
 
     def _sentences_of(self, snapshot: _Snapshot, article: Article) -> Sentences:
@@ -419,5 +362,32 @@ class TantivyKnowledgeBase:
         return snapshot.sentences[article.id]
 
 
-def _words(article: Article) -> str:
-    return " ".join((article.title, *article.headings, *article.tags, article.body))
+def _with_journal(
+    vectors: VectorSet, updates: Iterable[tuple[dict[str, Any], dict[str, np.ndarray]]]
+) -> VectorSet:
+    """`vectors` after the journal entries `updates`, folded into one change."""
+    removed: set[str] = set()
+    added: dict[str, tuple[str, np.ndarray]] = {}
+    for meta, arrays in updates:
+        for article_id in meta["removed_vectors"]:
+            removed.add(article_id)
+            added.pop(article_id, None)
+        for article_id, digest, vector in zip(
+            arrays["ids"], arrays["digests"], arrays["vectors"], strict=True
+        ):
+            removed.discard(str(article_id))
+            added[str(article_id)] = (str(digest), vector)
+    if not removed and not added:
+        return vectors
+    ids = list(added)
+    dimension = vectors.codes.shape[1]
+    stacked = np.array([added[i][1] for i in ids], dtype=np.float32).reshape(len(ids), dimension)
+    return vectors.with_changes(removed, ids, [added[i][0] for i in ids], stacked)
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return stat.st_size, stat.st_mtime_ns

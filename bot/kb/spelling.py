@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 
 MIN_LENGTH = 4
 WORD = re.compile(r"[a-z0-9]+")
@@ -50,6 +50,17 @@ CONTRACTIONS = frozenset(
 )
 
 
+def words_of(text: str) -> set[str]:
+    """The distinct words of one article's text, as the speller counts them."""
+    return set(WORD.findall(text.lower()))
+
+
+def _correctable(word: str) -> bool:
+    """Whether a KB word may be offered as a correction: letters only (a code such as
+    `rx000123` or `0x80070005` is never a typo's intended word), and long enough."""
+    return len(word) >= MIN_LENGTH - 1 and word.isalpha()
+
+
 def _deletes(word: str) -> set[str]:
     return {word[:i] + word[i + 1 :] for i in range(len(word))}
 
@@ -71,14 +82,33 @@ def _one_edit_apart(a: str, b: str) -> bool:
 class Speller:
     """The KB's vocabulary, and the closest KB word for a word it does not contain."""
 
-    def __init__(self, texts: Iterable[str], known: Collection[str] = frozenset()) -> None:
+    def __init__(self, counts: Mapping[str, int], known: Collection[str] = frozenset()) -> None:
+        """`counts`: how many articles use each word (see `words_of`)."""
         self._known = known
         self._counts: Counter[str] = Counter()
-        for text in texts:
-            self._counts.update(set(WORD.findall(text.lower())))
         self._by_deletion: dict[str, list[str]] = defaultdict(list)
-        for word in self._counts:
-            if len(word) >= MIN_LENGTH - 1 and not word.isdigit():
+        self._indexed: set[str] = set()  # a removed word stays here, unknown to `_counts`
+        self.apply(counts)
+
+    @classmethod
+    def from_texts(cls, texts: Iterable[str], known: Collection[str] = frozenset()) -> Speller:
+        """A speller for the articles whose words are `texts` (one text an article)."""
+        counts: Counter[str] = Counter()
+        for text in texts:
+            counts.update(words_of(text))
+        return cls(counts, known)
+
+    def apply(self, deltas: Mapping[str, int]) -> None:
+        """Add (or with negative counts, remove) articles' words: an update to the KB."""
+        for word, delta in deltas.items():
+            before = self._counts.get(word, 0)
+            after = before + delta
+            if after > 0:
+                self._counts[word] = after
+            else:
+                self._counts.pop(word, None)
+            if before <= 0 < after and _correctable(word) and word not in self._indexed:
+                self._indexed.add(word)
                 for deleted in _deletes(word):
                     self._by_deletion[deleted].append(word)
 
@@ -95,7 +125,7 @@ class Speller:
         candidates = {word} | _deletes(word)
         found = {w for key in candidates for w in self._by_deletion.get(key, ())}
         found |= {key for key in _deletes(word) if key in self._counts}
-        close = [w for w in found if _one_edit_apart(word, w)]
+        close = [w for w in found if w in self._counts and _one_edit_apart(word, w)]
         if not close:
             return None
         return max(close, key=lambda w: (self._counts[w], w))

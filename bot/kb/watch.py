@@ -1,11 +1,13 @@
-"""Rebuild the search index when an article file is added, changed or removed.
+"""Update the search index when an article file is added, changed or removed.
 
 A KB editor saves a file and expects the bot to know it at once, without a restart.
-Polling the files' names, sizes and modification times every half second costs a
-few `stat` calls per article and works on every file system (inotify does not see
-changes made through a network mount or a container volume). A rebuild is
-incremental where it matters: unchanged articles keep their vectors (see
-`bot.kb.index.build_index`), so one edit is re-embedded alone.
+The watcher hears of changes from the operating system (inotify on Linux, through
+`watchfiles`), so an idle KB of 100,000 files costs nothing, and hands the changed
+paths to `bot.kb.sync.build_index`, which updates only those articles. Network
+mounts and some container volumes deliver no such events: there `polling=True`
+(`TIER0_KB_WATCH_POLL=1`) compares the files' sizes and modification times every
+`interval` seconds instead. Either way the whole KB is checked again every
+`RESCAN_SECONDS`, in case an event was lost (inotify's queue can overflow).
 """
 
 from __future__ import annotations
@@ -13,50 +15,51 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bot.kb.articles import article_entries
+import watchfiles
+
 from bot.kb.synonyms import SYNONYMS_FILE
 
 log = logging.getLogger(__name__)
 
-Signature = tuple[tuple[str, int, int], ...]
+RESCAN_SECONDS = 300.0
+SETTLE_MS = 50  # quiet time after the last event before the changes are handed over
+WAKE_MS = 250  # the watching thread wakes this often with no event, to see `stop()`
+
+# Called with the changed files' paths relative to the KB, or None for "check all".
+OnChange = Callable[[list[str] | None], object]
 
 
-def kb_signature(kb_dir: Path) -> Signature:
-    """Every article file's (and the synonyms file's) relative path, size and mtime (ns)."""
-    entries = []
-    synonyms = kb_dir / SYNONYMS_FILE
-    for path, stat in [
-        *((entry.path, _stat(entry.stat)) for entry in article_entries(kb_dir)),
-        (str(synonyms), _stat(synonyms.stat)),
-    ]:
-        if stat is not None:
-            entries.append((os.path.relpath(path, kb_dir), stat.st_size, stat.st_mtime_ns))
-    return tuple(sorted(entries))
-
-
-def _stat(stat: Callable[[], os.stat_result]) -> os.stat_result | None:
-    try:
-        return stat()
-    except OSError:  # removed between listing and stat (or no synonyms file): next poll
-        return None
+def _is_kb_file(change: watchfiles.Change, path: str) -> bool:
+    name = os.path.basename(path)
+    return (name.endswith(".md") and not name.startswith(".")) or name == SYNONYMS_FILE
 
 
 class KbWatcher:
-    """A daemon thread that calls `rebuild` whenever the KB's files change."""
+    """A daemon thread that calls `on_change` whenever the KB's files change."""
 
-    def __init__(self, kb_dir: Path, rebuild: Callable[[], object], interval: float = 0.5) -> None:
+    def __init__(
+        self,
+        kb_dir: Path,
+        on_change: OnChange,
+        interval: float = 0.5,
+        *,
+        polling: bool = False,
+    ) -> None:
         self._kb_dir = kb_dir
-        self._rebuild = rebuild
+        self._on_change = on_change
         self._interval = interval
+        self._polling = polling
         self._stop = threading.Event()
-        self._seen = kb_signature(kb_dir)
+        self._watching = threading.Event()
         self._thread = threading.Thread(target=self._run, name="tier0-kb-watch", daemon=True)
 
     def start(self) -> KbWatcher:
         self._thread.start()
+        self._watching.wait(timeout=5)
         return self
 
     def stop(self) -> None:
@@ -65,12 +68,34 @@ class KbWatcher:
             self._thread.join(timeout=5)
 
     def _run(self) -> None:
-        while not self._stop.wait(self._interval):
-            current = kb_signature(self._kb_dir)
-            if current == self._seen:
-                continue
-            self._seen = current
-            try:
-                self._rebuild()
-            except Exception:  # keep watching: the next save may fix what broke this one
-                log.exception("rebuilding the search index after a KB change failed")
+        changes = watchfiles.watch(
+            self._kb_dir,
+            watch_filter=_is_kb_file,
+            debounce=1000,
+            step=SETTLE_MS,
+            stop_event=self._stop,
+            force_polling=self._polling,
+            poll_delay_ms=max(10, int(self._interval * 1000)),
+            rust_timeout=WAKE_MS,
+            yield_on_timeout=True,
+            raise_interrupt=False,
+        )
+        last_scan = 0.0
+        for batch in changes:
+            if not self._watching.is_set():  # the first wake-up: events are being queued now
+                self._watching.set()
+            if time.monotonic() - last_scan >= RESCAN_SECONDS:
+                # Also the first time round: files saved between the index's build and
+                # the start of watching are caught here.
+                last_scan = time.monotonic()
+                self._hand_over(None)
+            elif batch:
+                kb = os.path.realpath(self._kb_dir)
+                paths = sorted({os.path.relpath(os.path.realpath(p), kb) for _, p in batch})
+                self._hand_over([Path(p).as_posix() for p in paths])
+
+    def _hand_over(self, paths: list[str] | None) -> None:
+        try:
+            self._on_change(paths)
+        except Exception:  # keep watching: the next save may fix what broke this one
+            log.exception("updating the search index after a KB change failed")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, jsonify, render_template
+from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 from sqlalchemy import text
@@ -40,10 +40,18 @@ def make_markdown() -> MarkdownIt:
     return md
 
 
+PAGE_SIZE = 100
+
+
 @pages.get("/")
 def home() -> str:
-    articles = sorted(assistant().kb.articles, key=lambda a: (a.category or "", a.title))
-    return render_template("kb_index.html", articles=articles)
+    kb = assistant().kb
+    page = request.args.get("page", "1")
+    number = int(page) if page.isdigit() and 0 < int(page) < 1_000_000 else 1
+    pages_total = max(1, -(-kb.article_count // PAGE_SIZE))
+    number = min(number, pages_total)
+    articles = kb.browse((number - 1) * PAGE_SIZE, PAGE_SIZE)
+    return render_template("kb_index.html", articles=articles, page=number, pages_total=pages_total)
 
 
 @pages.get("/kb/<article_id>")
@@ -62,4 +70,4 @@ def healthz() -> tuple[Response, int]:
             connection.execute(text("SELECT 1"))
     except Exception:  # any database failure means "not ready"
         return jsonify(status="unavailable", database="unreachable"), 503
-    return jsonify(status="ok", database="ok", articles=len(assistant().kb.articles)), 200
+    return jsonify(status="ok", database="ok", articles=assistant().kb.article_count), 200

@@ -8,7 +8,7 @@ import pytest
 from bot.kb.base import SearchFilters
 from bot.kb.index import ANSWER_FLOOR, TantivyKnowledgeBase, build_index, current_generation
 from bot.kb.query import search_terms
-from bot.kb.semantic import VECTORS_FILE
+from bot.kb.vectors import VECTORS_FILE
 from nlu.encoder import SentenceEncoder, shared_encoder
 
 ARTICLE = "---\ntitle: {title}\ncategory: howto\ntags: [{tags}]\n---\n{body}\n"
@@ -116,7 +116,7 @@ def test_rebuild_is_visible_to_a_running_searcher(small_kb: tuple[Path, Path]) -
 
 
 def test_missing_index_is_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match="tier0 index"):
+    with pytest.raises(FileNotFoundError, match="tier0 kb index"):
         TantivyKnowledgeBase(tmp_path, tmp_path / "index")
 
 

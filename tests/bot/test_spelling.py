@@ -24,11 +24,11 @@ KB_TEXT = ["Install Tier0 on Windows", "Connect to PostgreSQL", "postgres connec
     ],
 )
 def test_one_edit_away_is_corrected(typo: str, fixed: str) -> None:
-    assert Speller(KB_TEXT).correct(typo) == fixed
+    assert Speller.from_texts(KB_TEXT).correct(typo) == fixed
 
 
 def test_known_short_and_unrelated_words_are_left_alone() -> None:
-    speller = Speller(KB_TEXT, known={"night"})
+    speller = Speller.from_texts(KB_TEXT, known={"night"})
     assert speller.correct("install") is None  # a KB word
     assert speller.correct("night") is None  # a real word the KB lacks
     assert speller.correct("dont") is None  # a contraction typed without apostrophe

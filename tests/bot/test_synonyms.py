@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.kb.index import TantivyKnowledgeBase, build_index, kb_fingerprint
+from bot.kb.index import TantivyKnowledgeBase, build_index
 from bot.kb.lint import lint
 from bot.kb.synonyms import SYNONYMS_FILE, Synonyms, parse
 from tests.bot.test_search import make_kb, write
@@ -42,12 +42,12 @@ def test_a_synonym_finds_the_article_bm25_alone_would_miss(tmp_path: Path) -> No
     write(kb, "reset", "Reset your password", "Open the log in page and choose reset.")
     index = tmp_path / "index"
     build_index(kb, index)
-    assert not TantivyKnowledgeBase(kb, index).search("logon trouble")
-    before = kb_fingerprint(kb)
+    search = TantivyKnowledgeBase(kb, index)
+    assert not search.search("logon trouble")
     (kb / SYNONYMS_FILE).write_text("log in, logon\n")
-    assert kb_fingerprint(kb) != before, "an edited synonyms file rebuilds the index"
-    assert build_index(kb, index).rebuilt
-    assert TantivyKnowledgeBase(kb, index).search("logon trouble")[0].article_id == "reset"
+    hits = search.search("logon trouble")
+    assert hits and hits[0].article_id == "reset", "a running search reads the edited file"
+    assert not build_index(kb, index).rebuilt, "synonyms apply at query time: no rebuild"
 
 
 def test_lint_reports_the_synonyms_file(tmp_path: Path) -> None:

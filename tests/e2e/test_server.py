@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.kb.index import read_manifest
+from bot.kb.generations import read_manifest
 from bot.scripts import load_scripts, run_script
 from tests.conftest import ROOT
 from tests.drivers import http_driver, http_json
