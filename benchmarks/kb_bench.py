@@ -323,6 +323,7 @@ def update_latency(
     added_text, _ = with_summary_word(original, new_word, new_id)
     edited_text, _ = with_summary_word(original, edit_word, source.stem)
     watcher = KbWatcher(kb_dir, update).start()
+    watcher.ready.wait(timeout=60)  # its first full check, as at a server's start
     try:
         added = time_visible(kb, lambda: new_file.write_text(added_text, "utf-8"), new_word, new_id)
         edited = time_visible(
@@ -362,7 +363,9 @@ def measure(
     started = time.perf_counter()
     build_index(kb_dir, index_dir, encoder=as_encoder(encoder), force=True, progress=progress)
     figures["rebuild_s"] = round(time.perf_counter() - started, 3)
-    figures["index_mb"] = round(directory_mb(index_dir), 2)
+    generation = current_generation(index_dir)
+    assert generation is not None
+    figures["index_mb"] = round(directory_mb(generation), 2)  # the one in use
     started = time.perf_counter()
     kb = TantivyKnowledgeBase(kb_dir, index_dir, as_encoder(encoder))
     figures["open_s"] = round(time.perf_counter() - started, 3)
@@ -378,8 +381,7 @@ def measure(
         figures |= {"cached_p50_ms": round(cached_p50, 2), "cached_p99_ms": round(cached_p99, 2)}
     rss, probe_open_s = rss_probe(kb_dir, index_dir, encoder is not None)
     figures |= {"rss_mb": round(rss, 1), "probe_open_s": round(probe_open_s, 3)}
-    generation = current_generation(index_dir)
-    state = cached_state(generation) if generation is not None else None
+    state = cached_state(generation)
     assert state is not None
     started = time.perf_counter()
     changed_paths(kb_dir, state, None)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -19,7 +21,7 @@ import yaml
 
 CATEGORIES = ("installation", "troubleshooting", "howto", "faq")
 AUDIENCES = ("user", "admin", "editor", "agent")
-LIST_FIELDS = ("tags", "products", "versions", "related")
+LIST_FIELDS = ("tags", "products", "versions", "related", "questions")
 KNOWN_FIELDS = frozenset(
     {"title", "id", "category", "audience", "updated", "summary", *LIST_FIELDS}
 )
@@ -78,6 +80,9 @@ class Article:
     products: tuple[str, ...] = ()
     versions: tuple[str, ...] = ()
     related: tuple[str, ...] = ()
+    # Sample user questions this article answers, in the words users type: each gets a
+    # vector of its own (bot/kb/semantic.py), as a chatbot's training phrases do.
+    questions: tuple[str, ...] = ()
     audience: str | None = None
     updated: date | None = None
     summary: str = ""
@@ -358,11 +363,16 @@ def article_files(kb_dir: Path) -> list[Path]:
 
 
 class ArticleCache:
-    """Parsed files by path, size and modification time: a reload of a large KB after
-    one edit parses that one file. Safe to share between threads (a race re-parses)."""
+    """Parsed files by path, size and modification time, the `limit` most recently used:
+    a reload of a large KB after one edit parses that one file, and serving articles
+    one at a time never holds a whole large KB. Safe to share between threads."""
 
-    def __init__(self) -> None:
-        self._parsed: dict[Path, tuple[tuple[int, int], Article | ArticleError]] = {}
+    def __init__(self, limit: int | None = None) -> None:
+        self._parsed: OrderedDict[Path, tuple[tuple[int, int], Article | ArticleError]] = (
+            OrderedDict()
+        )
+        self._limit = limit
+        self._lock = threading.Lock()
 
     def parse(self, path: Path) -> Article | ArticleError:
         try:
@@ -370,11 +380,17 @@ class ArticleCache:
         except OSError as error:
             return ArticleError(path, 1, f"cannot read file: {error}")
         key = (stat.st_size, stat.st_mtime_ns)
-        known = self._parsed.get(path)
-        if known is not None and known[0] == key:
-            return known[1]
+        with self._lock:
+            known = self._parsed.get(path)
+            if known is not None and known[0] == key:
+                self._parsed.move_to_end(path)
+                return known[1]
         result = _parse_or_error(path)
-        self._parsed[path] = (key, result)
+        with self._lock:
+            self._parsed[path] = (key, result)
+            self._parsed.move_to_end(path)
+            if self._limit is not None and len(self._parsed) > self._limit:
+                self._parsed.popitem(last=False)
         return result
 
 

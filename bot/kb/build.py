@@ -30,13 +30,14 @@ from bot.kb.documents import SCHEMA_VERSION, schema, to_document
 from bot.kb.generations import (
     FILES,
     MANIFEST,
+    WORDS,
     new_generation,
     switch_to,
     write_json,
 )
-from bot.kb.semantic import embed, embedding_texts, text_digest
-from bot.kb.state import FileRecord, IndexState, remember_state
-from bot.kb.vectors import write_vectors
+from bot.kb.semantic import EmbeddingTexts, embed, embedding_texts, text_digest
+from bot.kb.state import FileRecord, IndexState, read_article_vectors, remember_state
+from bot.kb.vectors import ArticleRows, flatten_rows, write_vectors
 from nlu.encoder import SentenceEncoder
 
 PROGRESS_EVERY = 10_000  # files between progress messages
@@ -126,12 +127,13 @@ def full_build(
     generation = new_generation(index_dir)
     index = tantivy.Index(schema(), path=str(generation))
     writer = index.writer(heap_size=WRITER_HEAP, num_threads=1)
-    same_encoder = previous is not None and encoder is not None
-    known = previous.vectors if same_encoder and previous.encoder == encoder.identity else {}
+    known: ArticleRows = {}
+    if previous is not None and encoder is not None and previous.encoder == encoder.identity:
+        known = read_article_vectors(previous.generation)
     files: dict[str, FileRecord] = {}
     owners: dict[str, str] = {}
-    vectors: dict[str, tuple[str, np.ndarray]] = {}
-    to_embed: list[tuple[str, str, tuple[str, str]]] = []  # id, digest, texts
+    vectors: ArticleRows = {}
+    to_embed: list[tuple[str, str, EmbeddingTexts]] = []  # id, digest, texts
     for done, (path, (record, article)) in enumerate(
         zip(paths, read_files(kb_dir, paths), strict=True), start=1
     ):
@@ -150,25 +152,31 @@ def full_build(
             progress(f"indexed {done} of {len(paths)} files")
     writer.commit()
     writer.wait_merging_threads()
+    index.reload()
+    # tantivy counted the articles that use each word as it indexed (no deletions yet).
+    words = dict(index.searcher().terms_with_prefix("words", ""))
     if encoder is not None and to_embed:
         for start in range(0, len(to_embed), EMBED_CHUNK):
             chunk = to_embed[start : start + EMBED_CHUNK]
-            computed = embed([texts for _, _, texts in chunk], encoder).astype(np.float16)
-            for (article_id, digest, _), vector in zip(chunk, computed, strict=True):
-                vectors[article_id] = (digest, vector)
+            computed = embed([texts for _, _, texts in chunk], encoder)
+            for (article_id, digest, _), rows in zip(chunk, computed, strict=True):
+                vectors[article_id] = (digest, rows.astype(np.float16))
             progress(f"embedded {min(start + EMBED_CHUNK, len(to_embed))} of {len(to_embed)}")
-    state = IndexState(
-        generation,
-        0,
-        {
-            "schema": SCHEMA_VERSION,
-            "encoder": encoder.identity if encoder is not None else None,
-            "built_at": time.time(),
-        },
-        files,
-        vectors,
-    )
-    _write_generation(state, encoder)
+    known.clear()
+    manifest = {
+        "schema": SCHEMA_VERSION,
+        "encoder": encoder.identity if encoder is not None else None,
+        "built_at": time.time(),
+        "articles": len(owners),
+    }
+    if encoder is not None:
+        write_vectors(generation, *flatten_rows(vectors, encoder.dimension))
+    write_json(generation / FILES, {path: r.to_json() for path, r in files.items()})
+    write_json(generation / WORDS, words)
+    write_json(generation / MANIFEST, manifest)  # last: a generation with it is whole
+    digests = {article_id: digest for article_id, (digest, _) in vectors.items()}
+    vectors.clear()
+    state = IndexState(generation, 0, manifest, files, digests)
     switch_to(index_dir, generation)
     remember_state(state)
     missing = state.missing_count if encoder is not None else 0
@@ -182,18 +190,3 @@ def full_build(
         missing_vectors=missing,
     )
     return report, state
-
-
-def _write_generation(state: IndexState, encoder: SentenceEncoder | None) -> None:
-    generation = state.generation
-    ids = list(state.vectors)
-    dimension = encoder.dimension if encoder is not None else 0
-    stacked = (
-        np.stack([state.vectors[i][1] for i in ids])
-        if ids
-        else np.zeros((0, dimension), dtype=np.float16)
-    )
-    if encoder is not None:
-        write_vectors(generation, ids, [state.vectors[i][0] for i in ids], stacked)
-    write_json(generation / FILES, {path: r.to_json() for path, r in state.files.items()})
-    write_json(generation / MANIFEST, state.manifest | {"articles": state.articles})

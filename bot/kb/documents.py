@@ -18,9 +18,12 @@ import tantivy
 
 from bot.kb.articles import Article
 
-SCHEMA_VERSION = 3
-SEARCH_FIELDS = ("title", "headings", "tags", "body")
-FIELD_BOOSTS = {"title": 3.0, "tags": 2.0, "headings": 1.5, "body": 1.0}
+SCHEMA_VERSION = 4
+SEARCH_FIELDS = ("title", "headings", "tags", "body", "questions")
+# Sample questions weigh as much as the body: on the shipped-KB questions BM25 alone
+# went from 67.9 % to 75.6 % right first with them (80.2 % at 2.0, but then 87.8 %
+# instead of 90.1 % with the vectors on).
+FIELD_BOOSTS = {"title": 3.0, "tags": 2.0, "headings": 1.5, "body": 1.0, "questions": 1.0}
 SEPARATOR = "\n"  # between the headings (and the tags) of one field
 
 
@@ -32,6 +35,7 @@ def schema() -> tantivy.Schema:
     builder.add_text_field("headings", stored=True, tokenizer_name="en_stem")
     builder.add_text_field("tags", stored=True, tokenizer_name="en_stem")
     builder.add_text_field("body", stored=True, tokenizer_name="en_stem")
+    builder.add_text_field("questions", tokenizer_name="en_stem")
     builder.add_text_field("category", stored=True, tokenizer_name="raw")
     builder.add_bytes_field("meta", stored=True, indexed=False)
     builder.add_text_field("listing", fast=True, tokenizer_name="raw")  # browse order
@@ -57,6 +61,7 @@ def to_document(article: Article, relative_path: str) -> tantivy.Document:
         "products": list(article.products),
         "versions": list(article.versions),
         "audience": article.audience,
+        "questions": list(article.questions),
     }
     return tantivy.Document(
         id=article.id,
@@ -65,6 +70,7 @@ def to_document(article: Article, relative_path: str) -> tantivy.Document:
         headings=SEPARATOR.join(article.headings),
         tags=SEPARATOR.join(article.tags),
         body=article.body,
+        questions=SEPARATOR.join(article.questions),
         category=article.category or "",
         meta=json.dumps(meta).encode(),
         words=article_words(article),
@@ -92,8 +98,27 @@ def from_document(document: tantivy.Document, kb_dir: Path) -> Article:
         versions=tuple(meta.get("versions") or ()),
         audience=meta.get("audience"),
         summary=meta.get("summary") or "",
+        questions=tuple(meta.get("questions") or ()),
         headings=tuple(h for h in first("headings").split(SEPARATOR) if h),
     )
+
+
+def word_analyzer() -> tantivy.TextAnalyzer:
+    """tantivy's `default` tokenizer, which the `words` field is indexed with."""
+    return (
+        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+        .filter(tantivy.Filter.remove_long(40))
+        .filter(tantivy.Filter.lowercase())
+        .build()
+    )
+
+
+_WORDS = word_analyzer()
+
+
+def indexed_words(article: Article) -> set[str]:
+    """The distinct words of the article as its `words` field holds them (the speller's)."""
+    return set(_WORDS.analyze(article_words(article)))
 
 
 def article_words(article: Article) -> str:

@@ -17,6 +17,7 @@ searcher that sees number N finds tantivy's commit and journal files 1..N in pla
         manifest.json          schema, encoder, article count, build time
         files.json             every article file's size, mtime, digest, id or error
         vectors.npz            article vectors at build time (bot.kb.vectors)
+        words.json             how many articles use each word (bot.kb.spelling)
         updates/00000001.npz   one per update since the build
         UPDATED                "1"
 """
@@ -30,12 +31,14 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from zipfile import BadZipFile
 
 import numpy as np
 
 CURRENT = "CURRENT"  # names the generation directory searches use
 MANIFEST = "manifest.json"
 FILES = "files.json"
+WORDS = "words.json"
 UPDATES = "updates"
 UPDATED = "UPDATED"  # the number of the last update a searcher may apply
 KEEP_GENERATIONS = 2  # the current one and the one before, for searches still on it
@@ -87,9 +90,13 @@ def switch_to(index_dir: Path, generation: Path) -> None:
     pending = index_dir / f".{CURRENT}.{generation.name}"
     pending.write_text(generation.name, encoding="utf-8")
     os.replace(pending, index_dir / CURRENT)
+    # Runs under the index lock: no other build is writing, so a generation without a
+    # manifest is one a crashed build left half written.
     generations = sorted(p for p in index_dir.glob("gen-*") if p.is_dir())
-    for old in generations[:-KEEP_GENERATIONS]:
-        if old != generation:
+    whole = [p for p in generations if (p / MANIFEST).is_file()]
+    keep = {generation, *whole[-KEEP_GENERATIONS:]}
+    for old in generations:
+        if old not in keep:
             shutil.rmtree(old, ignore_errors=True)
 
 
@@ -111,6 +118,8 @@ def write_update(generation: Path, number: int, meta: dict[str, Any], **arrays: 
     pending = path.with_name(f".{path.name}.tmp")
     with pending.open("wb") as handle:
         np.savez(handle, meta=np.array(json.dumps(meta)), **arrays)
+        handle.flush()
+        os.fsync(handle.fileno())  # on disk before `UPDATED` may name it
     os.replace(pending, path)
     marker = generation / f".{UPDATED}.tmp"
     marker.write_text(str(number), encoding="utf-8")
@@ -120,7 +129,11 @@ def write_update(generation: Path, number: int, meta: dict[str, Any], **arrays: 
 def read_updates(generation: Path, after: int, upto: int) -> Iterator[tuple[dict[str, Any], Any]]:
     """(meta, arrays) of updates `after`+1 .. `upto`, in order."""
     for number in range(after + 1, upto + 1):
-        with np.load(update_path(generation, number), allow_pickle=False) as stored:
-            arrays = {name: stored[name] for name in stored.files}
-        meta = json.loads(str(arrays.pop("meta")))
+        path = update_path(generation, number)
+        try:
+            with np.load(path, allow_pickle=False) as stored:
+                arrays = {name: stored[name] for name in stored.files}
+            meta = json.loads(str(arrays.pop("meta")))
+        except (OSError, ValueError, KeyError, EOFError, BadZipFile) as error:
+            raise ValueError(f"damaged index journal entry {path}: {error}") from None
         yield meta, arrays

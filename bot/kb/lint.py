@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,6 +60,21 @@ def _article_problems(article: Article, known_ids: set[str]) -> list[Problem]:
     return problems
 
 
+def _shared_questions(articles: Sequence[Article]) -> list[Problem]:
+    """A sample question listed by two articles teaches the search nothing but a tie."""
+    first: dict[str, Article] = {}
+    problems = []
+    for article in sorted(articles, key=lambda a: str(a.path)):
+        for question in article.questions:
+            key = " ".join(re.findall(r"\w+", question.casefold()))
+            owner = first.setdefault(key, article)
+            if owner is not article:
+                line = article.field_lines.get("questions", 1)
+                message = f"sample question {question!r} is also in article '{owner.id}'"
+                problems.append(Problem(article.path, line, message, "warning"))
+    return problems
+
+
 def lint(kb_dir: Path) -> list[Problem]:
     loaded = load_articles(kb_dir)
     problems = [Problem(e.path, e.line, e.message) for e in loaded.errors]
@@ -66,4 +83,5 @@ def lint(kb_dir: Path) -> list[Problem]:
     known = {article.id for article in loaded.articles}
     for article in loaded.articles:
         problems += _article_problems(article, known)
+    problems += _shared_questions(loaded.articles)
     return sorted(problems, key=lambda p: (p.severity != "error", str(p.path), p.line))

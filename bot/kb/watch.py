@@ -55,6 +55,7 @@ class KbWatcher:
         self._polling = polling
         self._stop = threading.Event()
         self._watching = threading.Event()
+        self.ready = threading.Event()  # set once the first full check is done
         self._thread = threading.Thread(target=self._run, name="tier0-kb-watch", daemon=True)
 
     def start(self) -> KbWatcher:
@@ -68,19 +69,34 @@ class KbWatcher:
             self._thread.join(timeout=5)
 
     def _run(self) -> None:
+        try:
+            self._watch(polling=self._polling)
+        except Exception:  # e.g. the OS's limit of watches reached: poll instead
+            if self._stop.is_set() or self._polling:
+                log.exception("watching the KB for changes failed; edits need a restart")
+                return
+            log.exception("watching the KB for change events failed; polling it instead")
+            try:
+                self._watch(polling=True)
+            except Exception:
+                log.exception("polling the KB for changes failed; edits need a restart")
+        finally:
+            self._watching.set()
+
+    def _watch(self, *, polling: bool) -> None:
         changes = watchfiles.watch(
             self._kb_dir,
             watch_filter=_is_kb_file,
             debounce=1000,
             step=SETTLE_MS,
             stop_event=self._stop,
-            force_polling=self._polling,
+            force_polling=polling,
             poll_delay_ms=max(10, int(self._interval * 1000)),
             rust_timeout=WAKE_MS,
             yield_on_timeout=True,
             raise_interrupt=False,
         )
-        last_scan = 0.0
+        last_scan = float("-inf")
         for batch in changes:
             if not self._watching.is_set():  # the first wake-up: events are being queued now
                 self._watching.set()
@@ -89,9 +105,12 @@ class KbWatcher:
                 # the start of watching are caught here.
                 last_scan = time.monotonic()
                 self._hand_over(None)
+                self.ready.set()
             elif batch:
-                kb = os.path.realpath(self._kb_dir)
-                paths = sorted({os.path.relpath(os.path.realpath(p), kb) for _, p in batch})
+                # The path of the link, not of what it points to: the index knows files
+                # by their names in the KB (bot.kb.update.safe_path refuses the rest).
+                kb = os.path.abspath(self._kb_dir)
+                paths = sorted({os.path.relpath(os.path.abspath(p), kb) for _, p in batch})
                 self._hand_over([Path(p).as_posix() for p in paths])
 
     def _hand_over(self, paths: list[str] | None) -> None:

@@ -106,3 +106,22 @@ def test_empty_guided_fix_step_is_reported(tmp_path: Path) -> None:
     assert [str(p) for p in lint(tmp_path)] == [
         f"{tmp_path / 'a.md'}:9: guided-fix step 'Empty' has no instructions"
     ]
+
+
+def test_sample_questions_are_read_and_lint_warns_when_two_articles_share_one(
+    tmp_path: Path,
+) -> None:
+    kb = tmp_path / "kb"
+    kb.mkdir()
+    front = (
+        "---\ntitle: {title}\ncategory: faq\nsummary: S.\n"
+        "questions:\n  - {q}\n  - {other}\n---\nBody.\n"
+    )
+    (kb / "a.md").write_text(front.format(title="A", q="How do I log in?", other="sign in"))
+    (kb / "b.md").write_text(front.format(title="B", q="how do i log in", other="reset"))
+    articles = {a.id: a for a in load_articles(kb).articles}
+    assert articles["a"].questions == ("How do I log in?", "sign in")
+    problems = [str(p) for p in lint(kb)]
+    assert problems == [
+        f"{kb / 'b.md'}:5: warning: sample question 'how do i log in' is also in article 'a'"
+    ]
