@@ -9,10 +9,12 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+from bot.sla import SlaPolicies, parse_sla
 
 ENV_PREFIX = "TIER0_"
 DEFAULT_CONFIG_FILE = "tier0.toml"
@@ -39,6 +41,7 @@ class Settings:
     max_message_chars: int = 4000
     kb_watch_interval: float = 0.5  # polling: seconds between checks of the KB; 0: never watch
     kb_watch_poll: bool = False  # poll the KB files instead of the OS's change events
+    sla: SlaPolicies = field(default_factory=lambda: parse_sla(None))  # the [sla] table
 
     @property
     def effective_database_url(self) -> str:
@@ -177,6 +180,7 @@ PARSERS: Mapping[str, Callable[[Any], Any]] = {
     "max_message_chars": _parse_int(1, 1_000_000),
     "kb_watch_interval": _parse_interval,
     "kb_watch_poll": _parse_bool,
+    "sla": parse_sla,
 }
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from bot.sla import SlaPolicies, SlaStatus, TicketClock, sla_status
 from bot.store.models import TicketRow
 from bot.store.store import Transaction
 
@@ -77,6 +78,18 @@ class Ticket:
             "created_at": self.created_at.isoformat(),
             "updated_at": self.updated_at.isoformat(),
         }
+
+
+def ticket_sla(ticket: Ticket, policies: SlaPolicies, now: datetime) -> SlaStatus:
+    """The ticket's SLA at `now`, by its priority's target, from its creation.
+
+    A resolved or closed ticket counts as resolved at its last update. Pauses and the
+    first response are not recorded yet (the agent console and external helpdesks will
+    record them), so a ticket's clock runs from creation without pauses.
+    """
+    resolved_at = ticket.updated_at if ticket.status in ("resolved", "closed") else None
+    clock = TicketClock(ticket.created_at, resolved_at=resolved_at)
+    return sla_status(policies.for_priority(ticket.priority), clock, now)
 
 
 class TicketSystem(Protocol):

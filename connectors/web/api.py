@@ -7,6 +7,7 @@ engine's own checks (empty text, unknown choice) come back as its exceptions.
 from __future__ import annotations
 
 import hmac
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
@@ -14,6 +15,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from bot.app import Assistant
 from bot.engine import InvalidMessage, MessageTooLong, UnknownChoice
 from bot.store import ConversationNotFound
+from bot.tickets import ticket_sla
 from bot.types import IncomingMessage, Participant, reply_to_dict
 from connectors.web.errors import ApiError
 from connectors.web.openapi import openapi_document
@@ -134,7 +136,8 @@ def get_ticket(ticket_id: str) -> Response:
         ticket = assistant().engine.ticket(int(ticket_id))
     if ticket is None:
         raise ApiError(404, "ticket_not_found", f"no ticket {ticket_id!r}")
-    return jsonify(ticket.to_dict())
+    sla = ticket_sla(ticket, assistant().settings.sla, datetime.now(UTC))
+    return jsonify(ticket.to_dict() | {"sla": sla.to_dict()})
 
 
 @api.get("/openapi.json")

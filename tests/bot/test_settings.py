@@ -71,3 +71,23 @@ def test_bad_toml_names_file_and_problem(tmp_path: Path) -> None:
 def test_settings_are_frozen() -> None:
     with pytest.raises(AttributeError):
         Settings().port = 1  # type: ignore[misc]
+
+
+def test_sla_targets_come_from_the_toml_file(tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    config = tmp_path / "tier0.toml"
+    config.write_text(
+        '[sla.calendars.office]\ntimezone = "Europe/Berlin"\n'
+        'hours = { mon = "08:00-16:00", tue = "08:00-16:00" }\n'
+        '[sla.policies.P2]\nfirst_response = "1h"\nresolution = "6h"\n'
+    )
+    sla = load_settings(config, {}).sla
+    assert sla.for_priority("P2").resolution == timedelta(hours=6)
+    assert sla.for_priority("P2").calendar.zone.key == "Europe/Berlin"
+    assert sla.for_priority("P1").first_response == timedelta(minutes=30), "defaults stay"
+    config.write_text('[sla.policies.P2]\nresolution = "2d"\n')
+    with pytest.raises(SettingsError, match=r"tier0.toml: sla: sla.policies.P2.resolution"):
+        load_settings(config, {})
+    with pytest.raises(SettingsError, match="TIER0_SLA: sla: expected a table"):
+        load_settings(environ={"TIER0_SLA": "P1=1h"})

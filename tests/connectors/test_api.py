@@ -3,6 +3,7 @@ document checked against actual responses."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import jsonschema
@@ -180,6 +181,14 @@ def test_ticket_document_and_token(client, app) -> None:  # type: ignore[no-unty
     ticket = client.get(f"/api/v1/tickets/{ticket_id}").get_json()
     validate(ticket, "Ticket")
     assert "hunter2" not in str(ticket), "secrets are redacted from the stored ticket"
+    from datetime import datetime
+
+    sla = ticket["sla"]  # P3 by default: 8 h / 40 h of Monday-Friday 09:00-17:00 UTC
+    created = datetime.fromisoformat(ticket["created_at"])
+    first_due = datetime.fromisoformat(sla["first_response_due"])
+    assert created < first_due < datetime.fromisoformat(sla["resolution_due"])
+    assert first_due - created >= timedelta(hours=8), "8 business hours are at least 8 hours"
+    assert sla["breached"] is False
 
     assistant = app.extensions["tier0"]
     from dataclasses import replace
