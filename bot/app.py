@@ -148,6 +148,7 @@ def build_assistant(settings: Settings, *, prepare: bool = True, watch: bool = F
         default_handlers(),
         article_url=lambda article_id: f"{public_url}/kb/{article_id}",
         max_message_chars=settings.max_message_chars,
+        sla=settings.sla,
     )
     assistant = Assistant(settings, store, kb, engine)
     if watch and missing_vectors:

@@ -19,6 +19,7 @@ from bot.handlers.base import Conversation, HandlerRegistry, Outcome, TurnContex
 from bot.intents import ARTICLE_CHOICE_PREFIX, CHOICE_INTENTS, CHOOSE_ARTICLE
 from bot.kb.base import KnowledgeBase
 from bot.redact import redact
+from bot.sla import SlaPolicies, parse_sla
 from bot.store import Store, Transaction
 from bot.store.models import ConversationRow, MessageRow
 from bot.tickets import EmbeddedTicketSystem, Ticket, TicketSystem
@@ -90,6 +91,7 @@ class Engine:
         article_url: Callable[[str], str],
         ticket_system: Callable[[Transaction], TicketSystem] = EmbeddedTicketSystem,
         max_message_chars: int = MAX_MESSAGE_CHARS,
+        sla: SlaPolicies | None = None,
     ) -> None:
         self.store = store
         self.classifier = classifier
@@ -98,6 +100,7 @@ class Engine:
         self._article_url = article_url
         self._ticket_system = ticket_system
         self.max_message_chars = max_message_chars
+        self.sla = sla or parse_sla(None)
 
     def start_conversation(self, participant: Participant | None = None) -> str:
         participant = participant or Participant()
@@ -125,6 +128,7 @@ class Engine:
                 tickets=self._ticket_system(tx),
                 article_url=self._article_url,
                 transcript=lambda: [transcript_entry(m) for m in tx.messages(row.id)],
+                sla=self.sla,
             )
             outcome = self.handlers.get(choose_handler(state, parse)).handle(ctx)
             self._record_outcome(tx, row, outcome)

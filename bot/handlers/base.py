@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from bot.dialogue.state import DialogueState
 from bot.kb.base import KnowledgeBase
+from bot.sla import SlaPolicies, parse_sla
 from bot.tickets import TicketSystem
 from bot.types import IncomingMessage, Reply
 from nlu.types import Parse
@@ -49,6 +50,7 @@ class TurnContext:
     tickets: TicketSystem
     article_url: Callable[[str], str]
     transcript: Callable[[], list[dict[str, Any]]]
+    sla: SlaPolicies = field(default_factory=lambda: parse_sla(None))
 
     @property
     def text(self) -> str:

@@ -5,18 +5,59 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bot.handlers.base import Outcome, TurnContext
-from bot.tickets import Ticket
+from bot.sla import SlaPolicies
+from bot.tickets import Ticket, ticket_sla
 from bot.types import Reply, TextReply, TicketReply
 
 MAX_LISTED = 5
 
 
-def describe(ticket: Ticket, now: datetime | None = None) -> str:
+def describe(ticket: Ticket, sla: SlaPolicies, now: datetime | None = None) -> str:
+    """The ticket's state, and when its answer is due ("when will someone answer?")."""
     now = now or datetime.now(UTC)
-    return (
+    text = (
         f"Ticket #{ticket.id} \u201c{ticket.subject}\u201d is {ticket.status} "
         f"(priority {ticket.priority}, tier {ticket.tier}), opened {ago(ticket.created_at, now)}."
     )
+    if ticket.status in ("resolved", "closed"):
+        return text
+    status = ticket_sla(ticket, sla, now)
+    if status.paused:
+        return f"{text} It is waiting for your reply; the clock restarts when you answer."
+    due = status.first_response_due if ticket.status == "new" else status.resolution_due
+    if due is None:
+        return text
+    first = ticket.status == "new"
+    if due < now:
+        what = "A support agent should have answered" if first else "It should have been resolved"
+        return f"{text} {what} by {when(due, now)}; it is overdue."
+    what = "A support agent should answer" if first else "It should be resolved"
+    return f"{text} {what} by {when(due, now)} ({ahead(due, now)})."
+
+
+def when(moment: datetime, now: datetime) -> str:
+    """`moment` as a person reads it: "today at 14:00 UTC", "tomorrow at 09:30 UTC",
+    "Mon 7 Dec at 10:00 UTC" (UTC until the channel tells us the user's time zone)."""
+    moment, now = moment.astimezone(UTC), now.astimezone(UTC)
+    days = (moment.date() - now.date()).days
+    clock = moment.strftime("%H:%M UTC")
+    if days == 0:
+        return f"today at {clock}"
+    if days == 1:
+        return f"tomorrow at {clock}"
+    if days == -1:
+        return f"yesterday at {clock}"
+    return f"{moment.strftime('%a')} {moment.day} {moment.strftime('%b')} at {clock}"
+
+
+def ahead(moment: datetime, now: datetime) -> str:
+    """How long until `moment`, roughly: minutes under two hours, hours under two days."""
+    seconds = int((moment - now).total_seconds())
+    for unit, size, from_seconds in (("day", 86400, 2 * 86400), ("hour", 3600, 2 * 3600)):
+        if seconds >= from_seconds:
+            return f"in about {round(seconds / size)} {unit}s"
+    minutes = round(seconds / 60)
+    return f"in about {minutes} minutes" if minutes > 1 else "in a minute"
 
 
 def ago(moment: datetime, now: datetime) -> str:
@@ -43,13 +84,15 @@ class TicketStatusHandler:
             ctx.conversation.channel, ctx.conversation.user_id
         ):
             return TextReply(f"I couldn't find ticket #{number} among your tickets.")
-        return TicketReply(describe(ticket), ticket.id, ticket.status)
+        return TicketReply(describe(ticket, ctx.sla), ticket.id, ticket.status)
 
     @staticmethod
     def _mine(ctx: TurnContext) -> tuple[Reply, ...]:
         tickets = ctx.tickets.for_user(ctx.conversation.channel, ctx.conversation.user_id)
         if not tickets:
             return (TextReply('You have no tickets with us. Say "talk to a human" to open one.'),)
-        listed = tuple(TicketReply(describe(t), t.id, t.status) for t in tickets[:MAX_LISTED])
+        listed = tuple(
+            TicketReply(describe(t, ctx.sla), t.id, t.status) for t in tickets[:MAX_LISTED]
+        )
         noun = "ticket" if len(tickets) == 1 else "tickets"
         return (TextReply(f"You have {len(tickets)} {noun}:"), *listed)

@@ -10,6 +10,7 @@ Berlin is UTC+1 in winter (CET) and UTC+2 in summer (CEST), and changes on 29 Ma
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -240,3 +241,24 @@ def test_configuration_mistakes_are_reported_with_their_place(
 def test_naive_times_are_refused() -> None:
     with pytest.raises(ValueError, match="no time zone"):
         calendar("office").add(datetime(2026, 12, 1, 10, 0), hours(1))
+
+
+def test_the_user_is_told_when_an_answer_is_due_in_words() -> None:
+    from bot.handlers.ticket_status import describe
+    from bot.tickets import Ticket
+
+    opened = berlin("2026-12-01 10:00")
+    ticket = Ticket(
+        7, "new", "P2", 1, "VPN drops", "web", "u", None, None, {}, [], [], [], opened, opened
+    )
+    text = describe(ticket, POLICIES, now=berlin("2026-12-01 10:30"))
+    assert text.endswith(
+        "A support agent should answer by today at 11:00 UTC (in about 90 minutes)."
+    )
+    late = describe(ticket, POLICIES, now=berlin("2026-12-01 12:30"))
+    assert late.endswith(
+        "A support agent should have answered by today at 11:00 UTC; it is overdue."
+    )
+    working = describe(replace(ticket, status="open"), POLICIES, now=berlin("2026-12-01 16:00"))
+    assert working.endswith("It should be resolved by tomorrow at 09:00 UTC (in about 18 hours).")
+    assert "should" not in describe(replace(ticket, status="resolved"), POLICIES)
