@@ -149,6 +149,7 @@ def build_assistant(settings: Settings, *, prepare: bool = True, watch: bool = F
         article_url=lambda article_id: f"{public_url}/kb/{article_id}",
         max_message_chars=settings.max_message_chars,
         sla=settings.sla,
+        routing=settings.tickets,
     )
     assistant = Assistant(settings, store, kb, engine)
     if watch and missing_vectors:

@@ -19,6 +19,7 @@ from bot.handlers.base import Conversation, HandlerRegistry, Outcome, TurnContex
 from bot.intents import ARTICLE_CHOICE_PREFIX, CHOICE_INTENTS, CHOOSE_ARTICLE
 from bot.kb.base import KnowledgeBase
 from bot.redact import redact
+from bot.routing import Routing, parse_routing
 from bot.sla import SlaPolicies, parse_sla
 from bot.store import Store, Transaction
 from bot.store.models import ConversationRow, MessageRow
@@ -92,6 +93,7 @@ class Engine:
         ticket_system: Callable[[Transaction], TicketSystem] = EmbeddedTicketSystem,
         max_message_chars: int = MAX_MESSAGE_CHARS,
         sla: SlaPolicies | None = None,
+        routing: Routing | None = None,
     ) -> None:
         self.store = store
         self.classifier = classifier
@@ -101,6 +103,7 @@ class Engine:
         self._ticket_system = ticket_system
         self.max_message_chars = max_message_chars
         self.sla = sla or parse_sla(None)
+        self.routing = routing or parse_routing(None)
 
     def start_conversation(self, participant: Participant | None = None) -> str:
         participant = participant or Participant()
@@ -129,6 +132,7 @@ class Engine:
                 article_url=self._article_url,
                 transcript=lambda: [transcript_entry(m) for m in tx.messages(row.id)],
                 sla=self.sla,
+                routing=self.routing,
             )
             outcome = self.handlers.get(choose_handler(state, parse)).handle(ctx)
             self._record_outcome(tx, row, outcome)

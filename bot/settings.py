@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from bot.routing import Routing, parse_routing
 from bot.sla import SlaPolicies, parse_sla
 
 ENV_PREFIX = "TIER0_"
@@ -42,6 +43,7 @@ class Settings:
     kb_watch_interval: float = 0.5  # polling: seconds between checks of the KB; 0: never watch
     kb_watch_poll: bool = False  # poll the KB files instead of the OS's change events
     sla: SlaPolicies = field(default_factory=lambda: parse_sla(None))  # the [sla] table
+    tickets: Routing = field(default_factory=lambda: parse_routing(None))  # [tickets] table
 
     @property
     def effective_database_url(self) -> str:
@@ -181,6 +183,7 @@ PARSERS: Mapping[str, Callable[[Any], Any]] = {
     "kb_watch_interval": _parse_interval,
     "kb_watch_poll": _parse_bool,
     "sla": parse_sla,
+    "tickets": parse_routing,
 }
 
 

@@ -37,6 +37,7 @@ class TicketDraft:
     articles: list[dict[str, Any]] = field(default_factory=list)
     priority: str = "P3"
     tier: int = 1
+    queue: str = "general"
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ class Ticket:
     articles: list[dict[str, Any]]
     created_at: datetime
     updated_at: datetime
+    queue: str = "general"
 
     def belongs_to(self, channel: str, user_id: str) -> bool:
         return self.channel == channel and self.user_id == user_id
@@ -66,6 +68,7 @@ class Ticket:
             "status": self.status,
             "priority": self.priority,
             "tier": self.tier,
+            "queue": self.queue,
             "subject": self.subject,
             "channel": self.channel,
             "user_id": self.user_id,
@@ -100,16 +103,17 @@ class TicketSystem(Protocol):
     def for_user(self, channel: str, user_id: str) -> list[Ticket]: ...
 
 
-def triage(text: str) -> tuple[str, int]:
-    """First-version priority and tier from the user's words: (P1..P4, tier 1..3).
+def impact_and_urgency(text: str) -> tuple[str | None, str | None]:
+    """What the user's own words say of impact and urgency (high), or None for each.
 
-    An outage or data loss is P1 for tier 2; urgency words make it P2; else P3, tier 1.
+    An outage, data loss or "everyone" is high impact and high urgency; "urgent",
+    "asap" or "blocked" is high urgency.
     """
     if _OUTAGE.search(text):
-        return "P1", 2
+        return "high", "high"
     if _URGENT.search(text):
-        return "P2", 1
-    return "P3", 1
+        return None, "high"
+    return None, None
 
 
 def _ticket(row: TicketRow) -> Ticket:
@@ -129,6 +133,7 @@ def _ticket(row: TicketRow) -> Ticket:
         articles=list(row.articles or []),
         created_at=row.created_at,
         updated_at=row.updated_at,
+        queue=row.queue,
     )
 
 
@@ -147,6 +152,7 @@ class EmbeddedTicketSystem:
             status="new",
             priority=draft.priority,
             tier=draft.tier,
+            queue=draft.queue,
             intent=draft.intent,
             entities=draft.entities,
             transcript=draft.transcript,

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from bot.dialogue.state import DialogueState
 from bot.kb.base import KnowledgeBase
+from bot.routing import Routing, parse_routing
 from bot.sla import SlaPolicies, parse_sla
 from bot.tickets import TicketSystem
 from bot.types import IncomingMessage, Reply
@@ -51,6 +52,7 @@ class TurnContext:
     article_url: Callable[[str], str]
     transcript: Callable[[], list[dict[str, Any]]]
     sla: SlaPolicies = field(default_factory=lambda: parse_sla(None))
+    routing: Routing = field(default_factory=lambda: parse_routing(None))
 
     @property
     def text(self) -> str:

@@ -13,7 +13,7 @@ from bot.dialogue.state import DialogueState, Flow
 from bot.handlers.base import Event, Outcome, TurnContext
 from bot.intents import DENY, REQUEST_HUMAN
 from bot.redact import redact
-from bot.tickets import TicketDraft, triage
+from bot.tickets import TicketDraft, impact_and_urgency
 from bot.types import TextReply, TicketReply
 
 ASK_SUMMARY = "Sure, I'll pass this to our support team. In one line, what do you need help with?"
@@ -44,13 +44,29 @@ class HandoffHandler:
         )
         return Outcome((reply,), ctx.state.idle(fallbacks=0))
 
+    @staticmethod
+    def _category(ctx: TurnContext, state: DialogueState) -> str | None:
+        """The category of the article the conversation was last about, for routing."""
+        for shown in reversed(state.articles_shown):
+            article = ctx.kb.get(shown.article_id)
+            if article is not None and article.category:
+                return article.category
+        return None
+
     def _create(self, ctx: TurnContext, state: DialogueState) -> Outcome:
         subject = redact(" ".join((state.problem or ctx.text).split()))
         # Only the user's words say how bad it is: a bot step that mentions "security"
         # must not make every ticket past it a P1.
         transcript = ctx.transcript()
         user_words = [str(m.get("text", "")) for m in transcript if m.get("sender") == "user"]
-        priority, tier = triage(" ".join(user_words))
+        impact, urgency = impact_and_urgency(" ".join(user_words))
+        priority = ctx.routing.priority(impact or "medium", urgency or "medium")
+        tier, queue = ctx.routing.route(
+            priority=priority,
+            category=self._category(ctx, state),
+            product=state.entities.get("product"),
+            intent=state.problem_intent or ctx.parse.intent,
+        )
         ticket = ctx.tickets.create(
             TicketDraft(
                 channel=ctx.conversation.channel,
@@ -64,6 +80,7 @@ class HandoffHandler:
                 articles=[asdict(article) for article in state.articles_shown],
                 priority=priority,
                 tier=tier,
+                queue=queue,
             )
         )
         reply = TicketReply(

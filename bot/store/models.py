@@ -111,6 +111,7 @@ class TicketRow(Base):
     status: Mapped[str] = mapped_column(String(20), default="new")
     priority: Mapped[str] = mapped_column(String(2), default="P3")
     tier: Mapped[int] = mapped_column(Integer, default=1)
+    queue: Mapped[str] = mapped_column(String(64), default="general", server_default="general")
     intent: Mapped[str | None] = mapped_column(String(64), nullable=True)
     entities: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     transcript: Mapped[list[Any]] = mapped_column(JSON, default=list)

@@ -105,6 +105,7 @@ TICKET = {
         "status": {"enum": ["new", "open", "pending", "resolved", "closed"]},
         "priority": {"enum": ["P1", "P2", "P3", "P4"]},
         "tier": {"type": "integer", "minimum": 1, "maximum": 3},
+        "queue": {"type": "string"},
         "subject": {"type": "string"},
         "channel": {"type": "string"},
         "user_id": {"type": "string"},

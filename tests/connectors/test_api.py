@@ -189,6 +189,7 @@ def test_ticket_document_and_token(client, app) -> None:  # type: ignore[no-unty
     assert created < first_due < datetime.fromisoformat(sla["resolution_due"])
     assert first_due - created >= timedelta(hours=8), "8 business hours are at least 8 hours"
     assert sla["breached"] is False
+    assert (ticket["priority"], ticket["tier"], ticket["queue"]) == ("P3", 1, "general")
 
     assistant = app.extensions["tier0"]
     from dataclasses import replace
