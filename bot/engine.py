@@ -16,7 +16,13 @@ from typing import Any
 from bot.dialogue.policy import choose_handler
 from bot.dialogue.state import DialogueState
 from bot.handlers.base import Conversation, HandlerRegistry, Outcome, TurnContext
-from bot.intents import ARTICLE_CHOICE_PREFIX, CHOICE_INTENTS, CHOOSE_ARTICLE
+from bot.intents import (
+    ARTICLE_CHOICE_PREFIX,
+    CHOICE_INTENTS,
+    CHOOSE_ARTICLE,
+    HANDOFF_ANSWER,
+    HANDOFF_CHOICE_PREFIX,
+)
 from bot.kb.base import KnowledgeBase
 from bot.redact import redact
 from bot.routing import Routing, parse_routing
@@ -175,12 +181,17 @@ class Engine:
         offered = {choice.id: choice for choice in state.offered}
         choice = offered.get(message.choice_id or "")
         is_article = choice is not None and choice.id.startswith(ARTICLE_CHOICE_PREFIX)
-        if choice is None or not (is_article or choice.id in CHOICE_INTENTS):
+        is_handoff = choice is not None and choice.id.startswith(HANDOFF_CHOICE_PREFIX)
+        if choice is None or not (is_article or is_handoff or choice.id in CHOICE_INTENTS):
             available = ", ".join(offered) or "none"
             raise UnknownChoice(
                 f"choice {message.choice_id!r} is not on offer in this conversation "
                 f"(available: {available})"
             )
+        if is_handoff:
+            answer = choice.id.removeprefix(HANDOFF_CHOICE_PREFIX)
+            picked = Entity("handoff", answer, choice.label, 0, 0, extractor="choice")
+            return Parse(choice.label, HANDOFF_ANSWER, 1.0, entities=(picked,))
         if is_article:
             article_id = choice.id.removeprefix(ARTICLE_CHOICE_PREFIX)
             picked = Entity("article", article_id, choice.label, 0, 0, extractor="choice")
@@ -214,4 +225,5 @@ class Engine:
 
 
 def _entity_map(parse: Parse) -> dict[str, str]:
-    return {entity.type: entity.value for entity in parse.entities}
+    """What the user said, to remember: a clicked button is an answer, not an entity."""
+    return {e.type: e.value for e in parse.entities if e.extractor != "choice"}

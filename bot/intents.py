@@ -24,3 +24,7 @@ CHOICE_INTENTS = {"yes": AFFIRM, "no": DENY, "human": REQUEST_HUMAN}
 # Only ever a click, never trained: not in ALL_INTENTS.
 CHOOSE_ARTICLE = "choose_article"
 ARTICLE_CHOICE_PREFIX = "article:"
+# A button of the handoff's questions (impact, urgency, send / change / cancel): the
+# prefix + what it means, e.g. "handoff:impact:high". Only ever a click, never trained.
+HANDOFF_ANSWER = "handoff_answer"
+HANDOFF_CHOICE_PREFIX = "handoff:"

@@ -64,3 +64,22 @@ def http_driver(base_url: str) -> tuple[str, Send]:
         return body["replies"]
 
     return conversation_id, send
+
+
+def open_ticket(
+    send: Send, replies: list[dict[str, Any]], impact: str = "medium", urgency: str = "medium"
+) -> dict[str, Any]:
+    """Answer the handoff's questions (who is affected, how urgent, send it?) from
+    `replies` on, with the given levels, and return the ticket reply."""
+    for _ in range(4):
+        ticket = next((r for r in replies if r["type"] == "ticket"), None)
+        if ticket is not None:
+            return ticket
+        offered = {c["id"] for r in replies if r["type"] == "choices" for c in r["choices"]}
+        for choice in (f"handoff:impact:{impact}", f"handoff:urgency:{urgency}", "handoff:send"):
+            if choice in offered:
+                replies = send({"choice": choice})
+                break
+        else:
+            raise AssertionError(f"no handoff question in {replies}")
+    raise AssertionError(f"no ticket after the handoff's questions: {replies}")

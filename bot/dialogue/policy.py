@@ -24,6 +24,12 @@ ANSWER_HANDLERS = {
 }
 
 
+# Questions of the handoff: every answer, typed or clicked, goes back to it.
+HANDOFF_FLOWS = frozenset(
+    {Flow.HANDOFF_SUMMARY, Flow.HANDOFF_IMPACT, Flow.HANDOFF_URGENCY, Flow.HANDOFF_CONFIRM}
+)
+
+
 def choose_handler(state: DialogueState, parse: Parse) -> str:
     """Name of the registered handler for this turn.
 
@@ -35,7 +41,7 @@ def choose_handler(state: DialogueState, parse: Parse) -> str:
         return "handoff"
     if intent == TICKET_STATUS:
         return "ticket_status"
-    if state.flow == Flow.HANDOFF_SUMMARY:
+    if state.flow in HANDOFF_FLOWS:
         return "handoff"
     if state.flow in ANSWER_HANDLERS and intent in (AFFIRM, DENY):
         return ANSWER_HANDLERS[state.flow]

@@ -21,6 +21,9 @@ class Flow(StrEnum):
     GUIDED_FIX = "guided_fix"  # "did that fix it?"
     HANDOFF_OFFER = "handoff_offer"  # "shall I open a ticket?"
     HANDOFF_SUMMARY = "handoff_summary"  # "in one line, what is the problem?"
+    HANDOFF_IMPACT = "handoff_impact"  # "who is affected?"
+    HANDOFF_URGENCY = "handoff_urgency"  # "how urgent is it?"
+    HANDOFF_CONFIRM = "handoff_confirm"  # "here is the ticket: shall I send it?"
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,8 @@ class DialogueState:
     problem: str | None = None  # the user's own statement of the problem
     problem_intent: str | None = None  # what the classifier made of that statement
     ticket_id: int | None = None  # the ticket opened from this conversation
+    impact: str | None = None  # high | medium | low, for the ticket being prepared
+    urgency: str | None = None
     entities: dict[str, str] = field(default_factory=dict)
     offered: tuple[Choice, ...] = ()
     steps_tried: tuple[StepRecord, ...] = ()
@@ -87,6 +92,8 @@ class DialogueState:
             problem=data.get("problem"),
             problem_intent=data.get("problem_intent"),
             ticket_id=data.get("ticket_id"),
+            impact=data.get("impact"),
+            urgency=data.get("urgency"),
             entities=dict(data.get("entities") or {}),
             offered=tuple(Choice(**c) for c in data.get("offered") or ()),
             steps_tried=tuple(StepRecord(**s) for s in data.get("steps_tried") or ()),

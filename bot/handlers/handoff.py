@@ -1,23 +1,72 @@
 """Hand the conversation to the human tiers as a ticket that needs no re-telling.
 
-The ticket carries the transcript, what the user said the problem was, the steps
-tried with their outcomes and the articles shown with their feedback. One ticket per
-conversation: asking again points at the ticket already open.
+Before the ticket is created the bot asks only for what it does not know yet: a
+one-line summary (unless the user already stated the problem), who is affected
+(impact) and how urgent it is (unless the user's words said so: "production is
+down", "I'm blocked"), then shows the ticket it will open, with the priority and the
+tier these give (`bot.routing`), for the user to send, correct or cancel. The ticket
+carries the transcript, the steps tried with their outcomes and the articles shown
+with their feedback. One ticket per conversation: asking again points at the ticket
+already open.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict
 
 from bot.dialogue.state import DialogueState, Flow
 from bot.handlers.base import Event, Outcome, TurnContext
-from bot.intents import DENY, REQUEST_HUMAN
+from bot.intents import AFFIRM, DENY, HANDOFF_ANSWER, REQUEST_HUMAN
 from bot.redact import redact
 from bot.tickets import TicketDraft, impact_and_urgency
-from bot.types import TextReply, TicketReply
+from bot.types import Choice, ChoicesReply, TextReply, TicketReply
 
 ASK_SUMMARY = "Sure, I'll pass this to our support team. In one line, what do you need help with?"
+ASK_NEW_SUMMARY = "OK. In one line, what should the ticket say?"
 DECLINED = 'OK. If you change your mind, just say "talk to a human".'
+ASK_IMPACT = "Who is affected?"
+ASK_URGENCY = "How urgent is it?"
+IMPACT_CHOICES = (
+    Choice("handoff:impact:low", "Only me"),
+    Choice("handoff:impact:medium", "My team or several people"),
+    Choice("handoff:impact:high", "Everyone, or a production system"),
+)
+URGENCY_CHOICES = (
+    Choice("handoff:urgency:low", "It can wait a few days"),
+    Choice("handoff:urgency:medium", "Today would be good"),
+    Choice("handoff:urgency:high", "Now: I'm blocked"),
+)
+CONFIRM_CHOICES = (
+    Choice("handoff:send", "Send it"),
+    Choice("handoff:edit", "Change the summary"),
+    Choice("handoff:cancel", "Cancel"),
+)
+LABELS = {choice.id.rsplit(":", 1)[1]: choice.label for choice in IMPACT_CHOICES}
+URGENCY_LABELS = {choice.id.rsplit(":", 1)[1]: choice.label for choice in URGENCY_CHOICES}
+# Typed answers to "who is affected?" and "how urgent is it?", first match wins.
+TYPED_LEVELS = {
+    "impact": (
+        (
+            "high",
+            re.compile(
+                r"(?i)\b(every(one|body)|all|whole|entire|company|production|prod|customers|nobody)\b"
+            ),
+        ),
+        ("medium", re.compile(r"(?i)\b(team|several|some|group|department|few|colleagues|us)\b")),
+        ("low", re.compile(r"(?i)\b(me|myself|only|just|one|single)\b")),
+    ),
+    "urgency": (
+        (
+            "high",
+            re.compile(
+                r"(?i)\b(now|immediately|blocked|blocking|urgent|asap|critical|right away)\b"
+            ),
+        ),
+        ("medium", re.compile(r"(?i)\b(today|soon|hours?|this afternoon|tonight)\b")),
+        ("low", re.compile(r"(?i)\b(wait|whenever|no rush|later|not urgent|days?|weeks?)\b")),
+    ),
+}
 
 
 class HandoffHandler:
@@ -25,13 +74,92 @@ class HandoffHandler:
         state = ctx.state
         if state.ticket_id is not None:
             return self._already_open(ctx, state.ticket_id)
-        if state.flow == Flow.HANDOFF_OFFER and ctx.parse.intent == DENY:
+        flow, intent = state.flow, ctx.parse.intent
+        if flow == Flow.HANDOFF_OFFER and intent == DENY:
             return Outcome((TextReply(DECLINED),), state.idle(fallbacks=0))
-        if state.flow == Flow.HANDOFF_SUMMARY and ctx.parse.intent != REQUEST_HUMAN:
-            return self._create(ctx, state.evolve(problem=ctx.text))
+        if flow == Flow.HANDOFF_SUMMARY and intent != REQUEST_HUMAN:
+            return self._next(ctx, state.evolve(problem=ctx.text))
+        if flow in (Flow.HANDOFF_IMPACT, Flow.HANDOFF_URGENCY):
+            return self._level(ctx, state, "impact" if flow == Flow.HANDOFF_IMPACT else "urgency")
+        if flow == Flow.HANDOFF_CONFIRM:
+            return self._confirmed(ctx, state)
         if state.problem:
-            return self._create(ctx, state)
+            return self._next(ctx, state)
         return Outcome((TextReply(ASK_SUMMARY),), state.idle(flow=Flow.HANDOFF_SUMMARY))
+
+    def _next(self, ctx: TurnContext, state: DialogueState) -> Outcome:
+        """Ask for the first thing still missing, or show the ticket for confirmation."""
+        said_impact, said_urgency = impact_and_urgency(" ".join(self._user_words(ctx)))
+        state = state.evolve(
+            impact=state.impact or said_impact, urgency=state.urgency or said_urgency
+        )
+        if state.impact is None:
+            return self._ask(state, ASK_IMPACT, IMPACT_CHOICES, Flow.HANDOFF_IMPACT)
+        if state.urgency is None:
+            return self._ask(state, ASK_URGENCY, URGENCY_CHOICES, Flow.HANDOFF_URGENCY)
+        draft = self._draft(ctx, state)
+        summary = (
+            f"Here is the ticket I'll open for our support team: \u201c{draft.subject}\u201d. "
+            f"Affected: {LABELS[state.impact].lower()}; urgency: "
+            f"{URGENCY_LABELS[state.urgency].lower()}. That makes it priority {draft.priority}, "
+            f"for tier {draft.tier}. Shall I send it?"
+        )
+        return self._ask(state, summary, CONFIRM_CHOICES, Flow.HANDOFF_CONFIRM)
+
+    @staticmethod
+    def _ask(
+        state: DialogueState,
+        text: str,
+        choices: tuple[Choice, ...],
+        flow: Flow,
+        *,
+        retried: bool = False,
+    ) -> Outcome:
+        """Ask a handoff question; `retried` marks a question asked again after an
+        answer we did not understand (a second one takes the middle level)."""
+        asked = state.idle(flow=flow, offered=choices, fallbacks=1 if retried else 0)
+        return Outcome((ChoicesReply(text, choices),), asked)
+
+    def _level(self, ctx: TurnContext, state: DialogueState, name: str) -> Outcome:
+        """An answer to "who is affected?" or "how urgent is it?": a button or words."""
+        level = self._answer(ctx, name)
+        if level is None and ctx.parse.intent != REQUEST_HUMAN and state.fallbacks == 0:
+            question, choices, flow = (
+                (ASK_IMPACT, IMPACT_CHOICES, Flow.HANDOFF_IMPACT)
+                if name == "impact"
+                else (ASK_URGENCY, URGENCY_CHOICES, Flow.HANDOFF_URGENCY)
+            )
+            text = f"Sorry, I didn't get that. {question}"
+            return self._ask(state, text, choices, flow, retried=True)
+        # Not understood twice, or "just get me a human": the middle level, then on.
+        return self._next(ctx, state.evolve(fallbacks=0, **{name: level or "medium"}))
+
+    @staticmethod
+    def _answer(ctx: TurnContext, name: str) -> str | None:
+        picked = ctx.parse.entity("handoff")
+        if picked is not None and picked.startswith(f"{name}:"):
+            return picked.split(":", 1)[1]
+        if ctx.parse.intent == HANDOFF_ANSWER:
+            return None
+        for level, pattern in TYPED_LEVELS[name]:
+            if pattern.search(ctx.text):
+                return level
+        return None
+
+    def _confirmed(self, ctx: TurnContext, state: DialogueState) -> Outcome:
+        picked = ctx.parse.entity("handoff")
+        intent = ctx.parse.intent
+        if picked == "send" or intent in (AFFIRM, REQUEST_HUMAN):
+            return self._create(ctx, state)
+        if picked == "cancel" or intent == DENY:
+            return Outcome((TextReply(DECLINED),), state.idle(fallbacks=0, offered=()))
+        if picked == "edit":
+            return Outcome(
+                (TextReply(ASK_NEW_SUMMARY),),
+                state.idle(flow=Flow.HANDOFF_SUMMARY, offered=()),
+            )
+        # Anything else typed here is taken as a better summary.
+        return self._next(ctx, state.evolve(problem=ctx.text))
 
     def _already_open(self, ctx: TurnContext, ticket_id: int) -> Outcome:
         ticket = ctx.tickets.get(ticket_id)
@@ -45,6 +173,12 @@ class HandoffHandler:
         return Outcome((reply,), ctx.state.idle(fallbacks=0))
 
     @staticmethod
+    def _user_words(ctx: TurnContext) -> list[str]:
+        # Only the user's words say how bad it is: a bot step that mentions "security"
+        # must not make every ticket past it a P1.
+        return [str(m.get("text", "")) for m in ctx.transcript() if m.get("sender") == "user"]
+
+    @staticmethod
     def _category(ctx: TurnContext, state: DialogueState) -> str | None:
         """The category of the article the conversation was last about, for routing."""
         for shown in reversed(state.articles_shown):
@@ -53,36 +187,37 @@ class HandoffHandler:
                 return article.category
         return None
 
-    def _create(self, ctx: TurnContext, state: DialogueState) -> Outcome:
+    def _draft(self, ctx: TurnContext, state: DialogueState) -> TicketDraft:
         subject = redact(" ".join((state.problem or ctx.text).split()))
-        # Only the user's words say how bad it is: a bot step that mentions "security"
-        # must not make every ticket past it a P1.
-        transcript = ctx.transcript()
-        user_words = [str(m.get("text", "")) for m in transcript if m.get("sender") == "user"]
-        impact, urgency = impact_and_urgency(" ".join(user_words))
-        priority = ctx.routing.priority(impact or "medium", urgency or "medium")
+        priority = ctx.routing.priority(state.impact or "medium", state.urgency or "medium")
+        intent = state.problem_intent or ctx.parse.intent
         tier, queue = ctx.routing.route(
             priority=priority,
             category=self._category(ctx, state),
             product=state.entities.get("product"),
-            intent=state.problem_intent or ctx.parse.intent,
+            intent=intent,
         )
-        ticket = ctx.tickets.create(
-            TicketDraft(
-                channel=ctx.conversation.channel,
-                user_id=ctx.conversation.user_id,
-                conversation_id=ctx.conversation.id,
-                subject=subject[:200],
-                intent=state.problem_intent or ctx.parse.intent,
-                entities=dict(state.entities),
-                transcript=transcript,
-                steps_tried=[asdict(step) for step in state.steps_tried],
-                articles=[asdict(article) for article in state.articles_shown],
-                priority=priority,
-                tier=tier,
-                queue=queue,
-            )
+        return TicketDraft(
+            channel=ctx.conversation.channel,
+            user_id=ctx.conversation.user_id,
+            conversation_id=ctx.conversation.id,
+            subject=subject[:200],
+            intent=intent,
+            entities={
+                **state.entities,
+                "impact": state.impact or "medium",
+                "urgency": state.urgency or "medium",
+            },
+            transcript=ctx.transcript(),
+            steps_tried=[asdict(step) for step in state.steps_tried],
+            articles=[asdict(article) for article in state.articles_shown],
+            priority=priority,
+            tier=tier,
+            queue=queue,
         )
+
+    def _create(self, ctx: TurnContext, state: DialogueState) -> Outcome:
+        ticket = ctx.tickets.create(self._draft(ctx, state))
         reply = TicketReply(
             f"I've opened ticket #{ticket.id} for our support team (priority {ticket.priority}). "
             f"They can see everything we tried, so you won't have to repeat yourself. "
@@ -91,4 +226,5 @@ class HandoffHandler:
             ticket.status,
         )
         event = Event("ticket_created", {"ticket_id": ticket.id, "priority": ticket.priority})
-        return Outcome((reply,), state.idle(ticket_id=ticket.id, fallbacks=0), (event,))
+        done = state.idle(ticket_id=ticket.id, fallbacks=0, offered=())
+        return Outcome((reply,), done, (event,))

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from bot.engine import UnknownChoice
-from tests.drivers import engine_driver
+from tests.drivers import engine_driver, open_ticket
 
 # Two articles answer this almost equally well (the widget's setup and its troubles).
 CLOSE_CALL = "the bot does not reply"  # Slack or Teams? Two troubleshooting articles
@@ -41,8 +41,7 @@ def test_a_close_call_offers_the_close_articles_and_a_human(assistant: Any) -> N
 def test_none_of_these_opens_a_ticket_about_the_question(assistant: Any) -> None:
     send = engine_driver(assistant.engine)
     send({"text": CLOSE_CALL})
-    replies = send({"choice": "human"})
-    ticket = next(r for r in replies if r["type"] == "ticket")
+    ticket = open_ticket(send, send({"choice": "human"}))
     assert assistant.engine.ticket(ticket["ticket_id"]).subject == CLOSE_CALL
 
 

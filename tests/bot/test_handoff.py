@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.drivers import engine_driver
+from tests.drivers import engine_driver, open_ticket
 
 
 def run_fix_to_ticket(assistant: Any, problem: str) -> tuple[list[dict[str, Any]], int]:
@@ -18,7 +18,7 @@ def run_fix_to_ticket(assistant: Any, problem: str) -> tuple[list[dict[str, Any]
         replies = send({"choice": "no"})
         seen += replies
     replies = send({"choice": "yes"})  # yes, open a ticket
-    ticket = next(r for r in replies if r["type"] == "ticket")
+    ticket = open_ticket(send, replies)
     return seen, ticket["ticket_id"]
 
 

@@ -10,6 +10,7 @@ import jsonschema
 import pytest
 
 from connectors.web.openapi import openapi_document
+from tests.drivers import open_ticket
 
 SPEC = openapi_document()
 
@@ -24,6 +25,15 @@ def new_conversation(client) -> str:  # type: ignore[no-untyped-def]
     assert response.status_code == 201
     validate(response.get_json(), "ConversationCreated")
     return response.get_json()["id"]
+
+
+def api_sender(client, conversation_id: str):  # type: ignore[no-untyped-def]
+    def send(message: dict[str, str]) -> list[dict[str, Any]]:
+        response = client.post(messages_url(conversation_id), json=message)
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()["replies"]  # type: ignore[no-any-return]
+
+    return send
 
 
 def messages_url(conversation_id: str) -> str:
@@ -177,7 +187,7 @@ def test_ticket_document_and_token(client, app) -> None:  # type: ignore[no-unty
     replies = client.post(
         messages_url(conversation_id), json={"text": "my password is hunter2 and login fails"}
     ).get_json()["replies"]
-    ticket_id = replies[0]["ticket_id"]
+    ticket_id = open_ticket(api_sender(client, conversation_id), replies)["ticket_id"]
     ticket = client.get(f"/api/v1/tickets/{ticket_id}").get_json()
     validate(ticket, "Ticket")
     assert "hunter2" not in str(ticket), "secrets are redacted from the stored ticket"
@@ -213,7 +223,7 @@ def test_personal_data_is_redacted_everywhere_in_the_ticket(client) -> None:  # 
     replies = client.post(
         messages_url(conversation_id), json={"text": "I want to talk to a human"}
     ).get_json()["replies"]
-    ticket_id = next(r["ticket_id"] for r in replies if r["type"] == "ticket")
+    ticket_id = open_ticket(api_sender(client, conversation_id), replies)["ticket_id"]
     ticket = client.get(f"/api/v1/tickets/{ticket_id}").get_json()
     assert "jane.doe" not in str(ticket)
     assert "sk-abc123" not in str(ticket)

@@ -10,7 +10,7 @@ import pytest
 from bot.kb.generations import read_manifest
 from bot.scripts import load_scripts, run_script
 from tests.conftest import ROOT
-from tests.drivers import http_driver, http_json
+from tests.drivers import http_driver, http_json, open_ticket
 from tests.e2e.conftest import Server, start_server
 
 pytestmark = pytest.mark.slow
@@ -68,7 +68,8 @@ def test_sigkill_mid_conversation_loses_nothing(
     servers.append(server)
     _, first = http_driver(server.url)
     first({"text": "I need to talk to a human"})
-    ticket_id = first({"text": "the export button does nothing"})[0]["ticket_id"]
+    replies = first({"text": "the export button does nothing"})
+    ticket_id = open_ticket(first, replies)["ticket_id"]
 
     conversation_id, send = http_driver(server.url)
     assert _step_number(send({"text": "The tier0 server won't start"})) == 1
