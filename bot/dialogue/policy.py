@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.dialogue.commands import fix_command
 from bot.dialogue.state import DialogueState, Flow
 from bot.intents import (
     AFFIRM,
@@ -43,6 +44,8 @@ def choose_handler(state: DialogueState, parse: Parse) -> str:
         return "ticket_status"
     if state.flow in HANDOFF_FLOWS:
         return "handoff"
+    if state.flow == Flow.GUIDED_FIX and fix_command(parse.text) is not None:
+        return "guided_fix"
     if state.flow in ANSWER_HANDLERS and intent in (AFFIRM, DENY):
         return ANSWER_HANDLERS[state.flow]
     if intent in SMALL_TALK_INTENTS:

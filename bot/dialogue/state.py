@@ -31,7 +31,7 @@ class StepRecord:
     article_id: str
     step: int  # 1-based, as shown to the user
     title: str
-    outcome: str  # fixed | not_fixed
+    outcome: str  # fixed | not_fixed | skipped
 
 
 @dataclass(frozen=True)

@@ -122,7 +122,7 @@ TICKET = {
                     "article_id": {"type": "string"},
                     "step": {"type": "integer"},
                     "title": {"type": "string"},
-                    "outcome": {"enum": ["fixed", "not_fixed"]},
+                    "outcome": {"enum": ["fixed", "not_fixed", "skipped"]},
                 },
             },
         },
