@@ -21,6 +21,7 @@ from bot.kb.update import embed_missing
 from bot.kb.watch import KbWatcher
 from bot.locks import file_lock
 from bot.settings import Settings, SettingsError
+from bot.sla.scheduler import SlaScheduler
 from bot.store import Store
 from nlu import model as nlu_model
 from nlu.encoder import shared_encoder
@@ -36,12 +37,15 @@ class Assistant:
     engine: Engine
     watcher: KbWatcher | None = None
     embedder: threading.Thread | None = None
+    sla_scheduler: SlaScheduler | None = None
     stopping: threading.Event = field(default_factory=threading.Event)
 
     def close(self) -> None:
         self.stopping.set()
         if self.watcher is not None:
             self.watcher.stop()
+        if self.sla_scheduler is not None:
+            self.sla_scheduler.stop()
         if self.embedder is not None:
             self.embedder.join(timeout=10)
         self.store.close()
@@ -154,6 +158,10 @@ def build_assistant(settings: Settings, *, prepare: bool = True, watch: bool = F
     assistant = Assistant(settings, store, kb, engine)
     if watch and missing_vectors:
         assistant.embedder = embed_in_background(settings, assistant.stopping)
+    if watch and settings.sla_check_interval > 0:
+        assistant.sla_scheduler = SlaScheduler(
+            store, settings.sla, settings.sla_check_interval
+        ).start()
     if watch and settings.kb_watch_interval > 0:
 
         def update(paths: list[str] | None) -> object:

@@ -43,6 +43,7 @@ class Settings:
     kb_watch_interval: float = 0.5  # polling: seconds between checks of the KB; 0: never watch
     kb_watch_poll: bool = False  # poll the KB files instead of the OS's change events
     sla: SlaPolicies = field(default_factory=lambda: parse_sla(None))  # the [sla] table
+    sla_check_interval: float = 60.0  # seconds between a server's SLA checks; 0: never
     tickets: Routing = field(default_factory=lambda: parse_routing(None))  # [tickets] table
 
     @property
@@ -183,6 +184,7 @@ PARSERS: Mapping[str, Callable[[Any], Any]] = {
     "kb_watch_interval": _parse_interval,
     "kb_watch_poll": _parse_bool,
     "sla": parse_sla,
+    "sla_check_interval": _parse_interval,
     "tickets": parse_routing,
 }
 

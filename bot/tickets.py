@@ -86,12 +86,13 @@ class Ticket:
 def ticket_sla(ticket: Ticket, policies: SlaPolicies, now: datetime) -> SlaStatus:
     """The ticket's SLA at `now`, by its priority's target, from its creation.
 
-    A resolved or closed ticket counts as resolved at its last update. Pauses and the
-    first response are not recorded yet (the agent console and external helpdesks will
-    record them), so a ticket's clock runs from creation without pauses.
+    Until the agent console and external helpdesks record first responses and pauses,
+    a ticket moved on from "new" counts as answered at its last update, a resolved or
+    closed one as resolved then, and the clock runs from creation without pauses.
     """
+    answered_at = ticket.updated_at if ticket.status != "new" else None
     resolved_at = ticket.updated_at if ticket.status in ("resolved", "closed") else None
-    clock = TicketClock(ticket.created_at, resolved_at=resolved_at)
+    clock = TicketClock(ticket.created_at, first_response_at=answered_at, resolved_at=resolved_at)
     return sla_status(policies.for_priority(ticket.priority), clock, now)
 
 
@@ -116,7 +117,7 @@ def impact_and_urgency(text: str) -> tuple[str | None, str | None]:
     return None, None
 
 
-def _ticket(row: TicketRow) -> Ticket:
+def ticket_from_row(row: TicketRow) -> Ticket:
     return Ticket(
         id=row.id,
         status=row.status,
@@ -159,11 +160,11 @@ class EmbeddedTicketSystem:
             steps_tried=draft.steps_tried,
             articles=draft.articles,
         )
-        return _ticket(row)
+        return ticket_from_row(row)
 
     def get(self, ticket_id: int) -> Ticket | None:
         row = self._tx.ticket(ticket_id)
-        return _ticket(row) if row else None
+        return ticket_from_row(row) if row else None
 
     def for_user(self, channel: str, user_id: str) -> list[Ticket]:
-        return [_ticket(row) for row in self._tx.tickets_for_user(channel, user_id)]
+        return [ticket_from_row(row) for row in self._tx.tickets_for_user(channel, user_id)]

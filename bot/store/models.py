@@ -119,3 +119,17 @@ class TicketRow(Base):
     articles: Mapped[list[Any]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class SlaEventRow(Base):
+    """An SLA warning or breach of a ticket, recorded once (the unique pair), however
+    many app servers run the scheduler."""
+
+    __tablename__ = "sla_events"
+    __table_args__ = (UniqueConstraint("ticket_id", "kind", name="uq_sla_events_ticket_kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.store.database import create_db_engine, migrate
@@ -21,6 +22,7 @@ from bot.store.models import (
     EventRow,
     FeedbackRow,
     MessageRow,
+    SlaEventRow,
     TicketRow,
     utcnow,
 )
@@ -125,6 +127,29 @@ class Transaction:
             .limit(limit)
         )
         return list(self.session.scalars(query))
+
+    def open_tickets(self, after_id: int = 0, limit: int = 500) -> list[TicketRow]:
+        """Tickets not yet resolved, by id, a page at a time (for the SLA scheduler)."""
+        query = (
+            select(TicketRow)
+            .where(TicketRow.status.in_(("new", "open", "pending")), TicketRow.id > after_id)
+            .order_by(TicketRow.id)
+            .limit(limit)
+        )
+        return list(self.session.scalars(query))
+
+    def record_sla_event(self, ticket_id: int, kind: str, data: dict[str, Any]) -> bool:
+        """Record `kind` for the ticket once; False when it was recorded before."""
+        try:
+            with self.session.begin_nested():
+                self.session.add(SlaEventRow(ticket_id=ticket_id, kind=kind, data=data))
+        except IntegrityError:
+            return False
+        return True
+
+    def sla_events(self, ticket_id: int) -> list[SlaEventRow]:
+        query = select(SlaEventRow).where(SlaEventRow.ticket_id == ticket_id)
+        return list(self.session.scalars(query.order_by(SlaEventRow.id)))
 
     def count(self, model: type[Any]) -> int:
         return int(self.session.scalar(select(func.count()).select_from(model)) or 0)
