@@ -35,6 +35,7 @@ DEFAULT_MATRIX: dict[str, dict[str, str]] = {
     "low": {"high": "P3", "medium": "P4", "low": "P4"},
 }
 DEFAULT_QUEUE = "general"
+MAX_QUEUE = 64  # the tickets.queue column
 DEFAULT_ROUTES: list[dict[str, Any]] = [{"priority": "P1", "tier": 2, "queue": "incidents"}]
 
 
@@ -96,8 +97,10 @@ def parse_routing(data: Any) -> Routing:
     if not isinstance(routes, list):
         raise RoutingConfigError("tickets.routes: expected a list of tables ([[tickets.routes]])")
     default_queue = data.get("default_queue", DEFAULT_QUEUE)
-    if not isinstance(default_queue, str) or not default_queue.strip():
-        raise RoutingConfigError("tickets.default_queue: expected a queue name")
+    if not isinstance(default_queue, str) or not 0 < len(default_queue.strip()) <= MAX_QUEUE:
+        raise RoutingConfigError(
+            f"tickets.default_queue: expected a queue name of 1 to {MAX_QUEUE} characters"
+        )
     parsed = tuple(_route(route, f"tickets.routes[{n}]") for n, route in enumerate(routes, 1))
     return Routing(matrix, parsed, default_queue.strip())
 
@@ -140,8 +143,10 @@ def _route(data: Any, where: str) -> Route:
     if isinstance(tier, bool) or tier not in (1, 2, 3):
         raise RoutingConfigError(f"{where}.tier: expected 1, 2 or 3, got {tier!r}")
     queue = data.get("queue", DEFAULT_QUEUE)
-    if not isinstance(queue, str) or not queue.strip():
-        raise RoutingConfigError(f"{where}.queue: expected a queue name")
+    if not isinstance(queue, str) or not 0 < len(queue.strip()) <= MAX_QUEUE:
+        raise RoutingConfigError(
+            f"{where}.queue: expected a queue name of 1 to {MAX_QUEUE} characters"
+        )
     conditions = {}
     for name in CONDITIONS:
         if name in data:

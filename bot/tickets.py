@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from bot.sla import SlaPolicies, SlaStatus, TicketClock, sla_status
+from bot.sla import CalendarError, SlaPolicies, SlaStatus, TicketClock, sla_status
 from bot.store.models import TicketRow
 from bot.store.store import Transaction
 
@@ -93,7 +93,10 @@ def ticket_sla(ticket: Ticket, policies: SlaPolicies, now: datetime) -> SlaStatu
     answered_at = ticket.updated_at if ticket.status != "new" else None
     resolved_at = ticket.updated_at if ticket.status in ("resolved", "closed") else None
     clock = TicketClock(ticket.created_at, first_response_at=answered_at, resolved_at=resolved_at)
-    return sla_status(policies.for_priority(ticket.priority), clock, now)
+    try:
+        return sla_status(policies.for_priority(ticket.priority), clock, now)
+    except CalendarError:  # refused at start-up; kept from a 500 all the same
+        return SlaStatus(None, None, False, False, False, False)
 
 
 class TicketSystem(Protocol):

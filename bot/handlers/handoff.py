@@ -44,9 +44,15 @@ CONFIRM_CHOICES = (
 )
 LABELS = {choice.id.rsplit(":", 1)[1]: choice.label for choice in IMPACT_CHOICES}
 URGENCY_LABELS = {choice.id.rsplit(":", 1)[1]: choice.label for choice in URGENCY_CHOICES}
-# Typed answers to "who is affected?" and "how urgent is it?", first match wins.
+# Typed answers to "who is affected?" and "how urgent is it?", first match wins: the
+# negated and "only me" phrases before the words they contain ("not urgent", "nobody
+# else, just me").
 TYPED_LEVELS = {
     "impact": (
+        (
+            "low",
+            re.compile(r"(?i)\b(only me|just me|nobody else|no one else|not everyone|me alone)\b"),
+        ),
         (
             "high",
             re.compile(
@@ -58,15 +64,32 @@ TYPED_LEVELS = {
     ),
     "urgency": (
         (
+            "low",
+            re.compile(
+                r"(?i)\b(not (that |very |really )?(urgent|critical|pressing)|no rush|no hurry|"
+                r"can wait|whenever)\b"
+            ),
+        ),
+        (
             "high",
             re.compile(
                 r"(?i)\b(now|immediately|blocked|blocking|urgent|asap|critical|right away)\b"
             ),
         ),
         ("medium", re.compile(r"(?i)\b(today|soon|hours?|this afternoon|tonight)\b")),
-        ("low", re.compile(r"(?i)\b(wait|whenever|no rush|later|not urgent|days?|weeks?)\b")),
+        ("low", re.compile(r"(?i)\b(wait|later|days?|weeks?)\b")),
     ),
 }
+# Typed at "Shall I send it?": the buttons' words, and the usual ways to say them.
+TYPED_CONFIRM = (
+    ("send", re.compile(r"(?i)^\W*(send( it)?|yes,? send( it)?|submit|go ahead|open it)\W*$")),
+    ("cancel", re.compile(r"(?i)^\W*(cancel|never ?mind|forget it|don'?t send( it)?|stop)\W*$")),
+    ("edit", re.compile(r"(?i)^\W*(change|edit)( the| my)?( summary| ticket| it)?\W*$")),
+)
+# "Never mind" at any handoff question: the ticket is not wanted after all.
+CANCEL = re.compile(r"(?i)^\W*(cancel|never ?mind|forget it|stop|no,? thanks?)\W*$")
+ASKED_FOR_A_PERSON = "Asked to talk to a person"
+BACK_TO_TICKET = "Shall we go on with your new ticket?"
 
 
 class HandoffHandler:
@@ -76,8 +99,14 @@ class HandoffHandler:
             return self._already_open(ctx, state.ticket_id)
         flow, intent = state.flow, ctx.parse.intent
         if flow == Flow.HANDOFF_OFFER and intent == DENY:
-            return Outcome((TextReply(DECLINED),), state.idle(fallbacks=0))
-        if flow == Flow.HANDOFF_SUMMARY and intent != REQUEST_HUMAN:
+            return self._declined(state)
+        asking = flow in (Flow.HANDOFF_SUMMARY, Flow.HANDOFF_IMPACT, Flow.HANDOFF_URGENCY)
+        if asking and (intent == DENY or CANCEL.match(ctx.text)):
+            return self._declined(state)
+        if flow == Flow.HANDOFF_SUMMARY and intent == REQUEST_HUMAN:
+            # Asked for a person again instead of a summary: don't ask a third time.
+            return self._next(ctx, state.evolve(problem=state.problem or ASKED_FOR_A_PERSON))
+        if flow == Flow.HANDOFF_SUMMARY:
             return self._next(ctx, state.evolve(problem=ctx.text))
         if flow in (Flow.HANDOFF_IMPACT, Flow.HANDOFF_URGENCY):
             return self._level(ctx, state, "impact" if flow == Flow.HANDOFF_IMPACT else "urgency")
@@ -146,13 +175,21 @@ class HandoffHandler:
                 return level
         return None
 
+    @staticmethod
+    def _declined(state: DialogueState) -> Outcome:
+        """No ticket after all; the answers given so far are forgotten."""
+        forgotten = state.idle(fallbacks=0, offered=(), impact=None, urgency=None)
+        return Outcome((TextReply(DECLINED),), forgotten)
+
     def _confirmed(self, ctx: TurnContext, state: DialogueState) -> Outcome:
         picked = ctx.parse.entity("handoff")
         intent = ctx.parse.intent
+        if picked is None:
+            picked = next((a for a, pattern in TYPED_CONFIRM if pattern.match(ctx.text)), None)
         if picked == "send" or intent in (AFFIRM, REQUEST_HUMAN):
             return self._create(ctx, state)
         if picked == "cancel" or intent == DENY:
-            return Outcome((TextReply(DECLINED),), state.idle(fallbacks=0, offered=()))
+            return self._declined(state)
         if picked == "edit":
             return Outcome(
                 (TextReply(ASK_NEW_SUMMARY),),

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from bot.dialogue.policy import HANDOFF_FLOWS
 from bot.handlers.base import Outcome, TurnContext
+from bot.handlers.handoff import ASK_NEW_SUMMARY, BACK_TO_TICKET
 from bot.sla import SlaPolicies
 from bot.tickets import Ticket, ticket_sla
-from bot.types import Reply, TextReply, TicketReply
+from bot.types import ChoicesReply, Reply, TextReply, TicketReply
 
 MAX_LISTED = 5
 
@@ -71,15 +73,20 @@ def ago(moment: datetime, now: datetime) -> str:
 
 class TicketStatusHandler:
     def handle(self, ctx: TurnContext) -> Outcome:
-        state = ctx.state.idle(fallbacks=0)
         number = ctx.parse.entity("ticket_number")
-        if number is not None:
-            return Outcome((self._one(ctx, number),), state)
-        return Outcome(self._mine(ctx), state)
+        replies = (self._one(ctx, number),) if number is not None else self._mine(ctx)
+        if ctx.state.flow in HANDOFF_FLOWS:
+            # Asked in the middle of preparing a ticket: answer, then keep that question.
+            state = ctx.state
+            if state.offered:
+                return Outcome((*replies, ChoicesReply(BACK_TO_TICKET, state.offered)), state)
+            return Outcome((*replies, TextReply(ASK_NEW_SUMMARY)), state)
+        return Outcome(replies, ctx.state.idle(fallbacks=0))
 
     @staticmethod
     def _one(ctx: TurnContext, number: str) -> Reply:
-        ticket = ctx.tickets.get(int(number)) if number.isdigit() and len(number) < 10 else None
+        valid = number.isascii() and number.isdigit() and len(number) < 10
+        ticket = ctx.tickets.get(int(number)) if valid else None
         if ticket is None or not ticket.belongs_to(
             ctx.conversation.channel, ctx.conversation.user_id
         ):

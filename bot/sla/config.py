@@ -25,15 +25,16 @@ import itertools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.sla.calendar import MINUTES_A_DAY, WEEKDAYS, BusinessCalendar
+from bot.sla.calendar import MINUTES_A_DAY, WEEKDAYS, BusinessCalendar, CalendarError
 from bot.sla.policy import SlaTarget
 
 PRIORITIES = ("P1", "P2", "P3", "P4")
 ALWAYS = "24x7"
+MAX_MINUTES = 10_000 * 60  # over a year of 40-hour weeks
 DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?$")
 HOURS = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
 POLICY_KEYS = frozenset({"first_response", "resolution", "calendar", "warn_at", "escalate_to"})
@@ -83,6 +84,8 @@ def parse_duration(value: Any, where: str) -> timedelta:
             f"{where}: expected hours and minutes like '4h', '90m' or '1h30m', got {value!r}{hint}"
         )
     hours, minutes = (int(part or 0) for part in match.groups())
+    if hours * 60 + minutes > MAX_MINUTES:
+        raise SlaConfigError(f"{where}: {value!r} is more than {MAX_MINUTES // 60} hours")
     return timedelta(hours=hours, minutes=minutes)
 
 
@@ -145,6 +148,11 @@ def parse_calendar(name: str, data: Any) -> BusinessCalendar:
         raise SlaConfigError(f'{where}.holidays: expected a list of dates like "2026-12-25"')
     days = set()
     for holiday in holidays:
+        if isinstance(holiday, datetime):
+            raise SlaConfigError(
+                f"{where}.holidays: {holiday!r} is a date and time; write the date alone, "
+                'like "2026-12-25"'
+            )
         try:
             days.add(holiday if isinstance(holiday, date) else date.fromisoformat(str(holiday)))
         except ValueError:
@@ -166,7 +174,10 @@ def parse_sla(data: Any) -> SlaPolicies:
             "office", ZoneInfo("UTC"), tuple(parse_hours(DEFAULT_HOURS.get(d), d) for d in WEEKDAYS)
         ),
     }
-    for name, calendar in (data.get("calendars") or {}).items():
+    given_calendars = data.get("calendars") or {}
+    if not isinstance(given_calendars, Mapping):
+        raise SlaConfigError("sla.calendars: expected a table of name = calendar")
+    for name, calendar in given_calendars.items():
         if name == ALWAYS:
             raise SlaConfigError(
                 f"sla.calendars.{ALWAYS}: the name is built in (every hour of every day)"
@@ -211,4 +222,11 @@ def _target(
     escalate_to = data.get("escalate_to")
     if escalate_to is not None and (isinstance(escalate_to, bool) or escalate_to not in (1, 2, 3)):
         raise SlaConfigError(f"{where}.escalate_to: expected tier 1, 2 or 3, got {escalate_to!r}")
+    try:  # a target the calendar's hours never reach would fail every ticket at run time
+        calendars[name].add(datetime.now(UTC), resolution)
+    except CalendarError:
+        raise SlaConfigError(
+            f"{where}.resolution: {data['resolution']} of business time is more than three "
+            f"years of calendar {name!r}'s opening hours"
+        ) from None
     return SlaTarget(priority, first, resolution, calendars[name], float(warn_at), escalate_to)

@@ -43,7 +43,11 @@ def check_slas(store: Store, policies: SlaPolicies, now: datetime) -> list[SlaNo
             rows = tx.open_tickets(after_id=after, limit=PAGE)
             for row in rows:
                 ticket = ticket_from_row(row)
-                status = ticket_sla(ticket, policies, now)
+                try:
+                    status = ticket_sla(ticket, policies, now)
+                except ValueError as error:  # one bad ticket must not stop the others
+                    log.warning("ticket #%d: SLA not computed: %s", ticket.id, error)
+                    continue
                 target = policies.for_priority(ticket.priority)
                 running = "first_response" if ticket.status == "new" else "resolution"
                 kinds = []
@@ -65,8 +69,8 @@ def check_slas(store: Store, policies: SlaPolicies, now: datetime) -> list[SlaNo
                     escalated = None
                     higher = target.escalate_to is not None and target.escalate_to > row.tier
                     if kind.endswith("_breached") and higher:
+                        # updated_at stays: it stands for the first response for now
                         escalated = row.tier = int(target.escalate_to)  # type: ignore[arg-type]
-                        row.updated_at = now
                     notices.append(SlaNotice(ticket.id, kind, escalated))
         if len(rows) < PAGE:
             return notices

@@ -132,7 +132,7 @@ def get_ticket(ticket_id: str) -> Response:
     if assistant().settings.api_token and not _authorised():
         raise ApiError(401, "unauthorized", "send Authorization: Bearer <TIER0_API_TOKEN>")
     ticket = None
-    if ticket_id.isdigit() and len(ticket_id) < 10:
+    if ticket_id.isascii() and ticket_id.isdigit() and len(ticket_id) < 10:
         ticket = assistant().engine.ticket(int(ticket_id))
     if ticket is None:
         raise ApiError(404, "ticket_not_found", f"no ticket {ticket_id!r}")

@@ -47,7 +47,7 @@ PAGE_SIZE = 100
 def home() -> str:
     kb = assistant().kb
     page = request.args.get("page", "1")
-    number = int(page) if page.isdigit() and 0 < int(page) < 1_000_000 else 1
+    number = int(page) if page.isascii() and page.isdigit() and 0 < int(page) < 10**6 else 1
     pages_total = max(1, -(-kb.article_count // PAGE_SIZE))
     number = min(number, pages_total)
     articles = kb.browse((number - 1) * PAGE_SIZE, PAGE_SIZE)
