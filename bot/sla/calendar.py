@@ -8,8 +8,8 @@ computed on real instants (aware datetimes, UTC inside): each local opening inte
 given date, so a day with a daylight-saving change is 23 or 25 hours long on a 24x7
 calendar and business hours keep their wall-clock times on either side of it.
 
-A wall-clock time a DST change skips (02:30 on the morning clocks go forward) is
-taken at the offset before the change, i.e. as 03:30 new time; one it repeats is the
+A wall-clock time a DST change skips (02:30 on the morning clocks go forward) is the
+moment of the change (so Sunday 01:00-02:30 is one real hour); one it repeats is the
 first of the two.
 """
 
@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 MINUTES_A_DAY = 24 * 60
@@ -111,7 +112,25 @@ def _instant(midnight: datetime, minutes: int) -> datetime:
         midnight = datetime(next_day.year, next_day.month, next_day.day, tzinfo=midnight.tzinfo)
         minutes -= MINUTES_A_DAY
     local = midnight.replace(hour=minutes // 60, minute=minutes % 60)
-    return local.astimezone(UTC)
+    instant = local.astimezone(UTC)
+    if instant.astimezone(local.tzinfo).replace(tzinfo=None) == local.replace(tzinfo=None):
+        return instant
+    # A wall-clock time the clocks skip: the hours open from (or close at) the change.
+    return _change_before(instant, local.tzinfo)
+
+
+def _change_before(after: datetime, zone: Any) -> datetime:
+    """The instant of the UTC-offset change in the day before `after` (a UTC instant
+    already past a skipped wall-clock time), to the second."""
+    offset = after.astimezone(zone).utcoffset()
+    low, high = after - timedelta(days=1), after
+    while high - low > timedelta(seconds=1):
+        middle = low + (high - low) / 2
+        if middle.astimezone(zone).utcoffset() == offset:
+            high = middle
+        else:
+            low = middle
+    return (low + timedelta(seconds=1)).replace(microsecond=0)
 
 
 def _aware(moment: datetime) -> datetime:

@@ -67,10 +67,14 @@ def check_slas(store: Store, policies: SlaPolicies, now: datetime) -> list[SlaNo
                     if not tx.record_sla_event(ticket.id, kind, data):
                         continue
                     escalated = None
-                    higher = target.escalate_to is not None and target.escalate_to > row.tier
-                    if kind.endswith("_breached") and higher:
-                        # updated_at stays: it stands for the first response for now
-                        escalated = row.tier = int(target.escalate_to)  # type: ignore[arg-type]
+                    to = target.escalate_to
+                    # updated_at stays: it stands for the first response for now
+                    if (
+                        kind.endswith("_breached")
+                        and to is not None
+                        and tx.raise_tier(ticket.id, to)
+                    ):
+                        escalated = to
                     notices.append(SlaNotice(ticket.id, kind, escalated))
         if len(rows) < PAGE:
             return notices

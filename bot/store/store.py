@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -146,6 +146,17 @@ class Transaction:
         except IntegrityError:
             return False
         return True
+
+    def raise_tier(self, ticket_id: int, tier: int) -> bool:
+        """Move the ticket up to `tier` unless it is there already (or higher): a single
+        guarded UPDATE, so a concurrent change of the tier is never overwritten."""
+        result = self.session.execute(
+            update(TicketRow)
+            .where(TicketRow.id == ticket_id, TicketRow.tier < tier)
+            .values(tier=tier)
+            .execution_options(synchronize_session="fetch")
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     def sla_events(self, ticket_id: int) -> list[SlaEventRow]:
         query = select(SlaEventRow).where(SlaEventRow.ticket_id == ticket_id)

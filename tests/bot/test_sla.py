@@ -262,3 +262,20 @@ def test_the_user_is_told_when_an_answer_is_due_in_words() -> None:
     working = describe(replace(ticket, status="open"), POLICIES, now=berlin("2026-12-01 16:00"))
     assert working.endswith("It should be resolved by tomorrow at 09:00 UTC (in about 18 hours).")
     assert "should" not in describe(replace(ticket, status="resolved"), POLICIES)
+
+
+def test_opening_hours_that_end_or_start_inside_the_spring_gap() -> None:
+    # Berlin skips 02:00-03:00 on 29 March 2026: 01:00-02:30 is one real hour (01:00
+    # CET to the change at 03:00 CEST), and 02:30-04:00 is one hour too (03:00-04:00).
+    policies = parse_sla(
+        {
+            "calendars": {
+                "end": {"timezone": "Europe/Berlin", "hours": {"sun": "01:00-02:30"}},
+                "start": {"timezone": "Europe/Berlin", "hours": {"sun": "02:30-04:00"}},
+            }
+        }
+    )
+    day = berlin("2026-03-29 00:00")
+    for name in ("end", "start"):
+        assert policies.calendars[name].between(day, day + hours(12)) == hours(1), name
+    assert policies.calendars["end"].add(day, hours(1)) == utc("2026-03-29 01:00")
