@@ -60,8 +60,16 @@ class IndexReport:
     missing_vectors: int = 0  # articles still to embed (searches use BM25 until then)
 
 
-def relative(path: str | Path, kb_dir: Path) -> str:
-    return Path(os.path.relpath(path, kb_dir)).as_posix()
+def article_stats(kb_dir: Path) -> dict[str, os.stat_result]:
+    """Every article file's path relative to `kb_dir` (POSIX) and stat, in one walk."""
+    prefix = len(os.path.join(str(kb_dir), ""))
+    found = {}
+    for entry in article_entries(kb_dir):
+        try:
+            found[entry.path[prefix:].replace(os.sep, "/")] = entry.stat()
+        except OSError:  # removed while we walked
+            continue
+    return found
 
 
 def read_file(kb_dir: Path, relative_path: str) -> tuple[FileRecord, Article | None]:
@@ -122,7 +130,7 @@ def full_build(
     started = time.perf_counter()
     if not kb_dir.is_dir():
         raise FileNotFoundError(f"knowledge base directory {kb_dir} does not exist")
-    paths = sorted(relative(entry.path, kb_dir) for entry in article_entries(kb_dir))
+    paths = sorted(article_stats(kb_dir))
     progress(f"reading {len(paths)} article files")
     generation = new_generation(index_dir)
     index = tantivy.Index(schema(), path=str(generation))

@@ -28,8 +28,8 @@ from typing import Any
 import numpy as np
 import tantivy
 
-from bot.kb.articles import Article, article_entries
-from bot.kb.build import IndexReport, duplicate, read_file
+from bot.kb.articles import Article
+from bot.kb.build import IndexReport, article_stats, duplicate, read_file
 from bot.kb.documents import from_document, indexed_words, to_document
 from bot.kb.generations import current_generation, write_update
 from bot.kb.semantic import embed, embedding_texts
@@ -69,7 +69,7 @@ def changed_paths(kb_dir: Path, state: IndexState, paths: Iterable[str] | None) 
     every file in `kb_dir` and every file the index knows (0.5 s at 100,000 files).
     """
     if paths is None:
-        found = _article_stats(kb_dir)
+        found = article_stats(kb_dir)
         candidates = set(found) | set(state.files)
     else:
         candidates = {p for p in map(safe_path, paths) if p is not None and p.endswith(".md")}
@@ -84,18 +84,6 @@ def changed_paths(kb_dir: Path, state: IndexState, paths: Iterable[str] | None) 
         elif record is None or (record.size, record.mtime_ns) != (now.st_size, now.st_mtime_ns):
             changed.append(path)
     return changed
-
-
-def _article_stats(kb_dir: Path) -> dict[str, os.stat_result]:
-    """Every article file's path relative to `kb_dir` (POSIX) and stat, in one walk."""
-    prefix = len(os.path.join(str(kb_dir), ""))
-    found = {}
-    for entry in article_entries(kb_dir):
-        try:
-            found[entry.path[prefix:].replace(os.sep, "/")] = entry.stat()
-        except OSError:  # removed while we walked
-            continue
-    return found
 
 
 class _Batch:

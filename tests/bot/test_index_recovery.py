@@ -23,6 +23,16 @@ def put(kb: Path, name: str, article_id: str, title: str, body: str) -> None:
     (kb / name).write_text(ARTICLE.format(id=article_id, title=title, body=body))
 
 
+def indexed_alpha_kb(tmp_path: Path) -> tuple[Path, Path]:
+    """(KB dir, index dir): a KB of one article, id "a", indexed."""
+    kb = tmp_path / "kb"
+    kb.mkdir()
+    put(kb, "a.md", "a", "Alpha", "alpha body")
+    index = tmp_path / "index"
+    build_index(kb, index)
+    return kb, index
+
+
 def test_rename_to_a_name_sorting_first_keeps_the_article(tmp_path: Path) -> None:
     kb = tmp_path / "kb"
     kb.mkdir()
@@ -50,11 +60,7 @@ def test_rename_full_check_keeps_the_article(tmp_path: Path) -> None:
 
 def test_new_file_committed_but_not_journaled_is_not_indexed_twice(tmp_path: Path) -> None:
     """Crash window: tantivy commit done, journal/UPDATED not written (process killed)."""
-    kb = tmp_path / "kb"
-    kb.mkdir()
-    put(kb, "a.md", "a", "Alpha", "alpha body")
-    index = tmp_path / "index"
-    build_index(kb, index)
+    kb, index = indexed_alpha_kb(tmp_path)
     put(kb, "b.md", "b", "Bravo", "bravo body")
     import bot.kb.update as update
 
@@ -117,11 +123,7 @@ def test_a_new_searcher_does_not_suggest_words_of_deleted_articles(tmp_path: Pat
 
 
 def test_a_truncated_journal_entry_is_a_warning_not_an_exception(tmp_path: Path) -> None:
-    kb = tmp_path / "kb"
-    kb.mkdir()
-    put(kb, "a.md", "a", "Alpha", "alpha body")
-    index = tmp_path / "index"
-    build_index(kb, index)
+    kb, index = indexed_alpha_kb(tmp_path)
     live = TantivyKnowledgeBase(kb, index)
     put(kb, "b.md", "b", "Bravo", "bravo body")
     build_index(kb, index, paths=["b.md"])
@@ -131,11 +133,7 @@ def test_a_truncated_journal_entry_is_a_warning_not_an_exception(tmp_path: Path)
 
 
 def test_a_truncated_journal_entry_makes_the_writer_rebuild(tmp_path: Path) -> None:
-    kb = tmp_path / "kb"
-    kb.mkdir()
-    put(kb, "a.md", "a", "Alpha", "alpha body")
-    index = tmp_path / "index"
-    build_index(kb, index)
+    kb, index = indexed_alpha_kb(tmp_path)
     put(kb, "b.md", "b", "Bravo", "bravo body")
     build_index(kb, index, paths=["b.md"])
     entry = current_generation(index) / "updates" / "00000001.npz"
@@ -156,11 +154,7 @@ def test_a_synonyms_reload_racing_a_catch_up_does_not_regress_the_snapshot(
     update's speller deltas a second time to the shared Speller."""
     import bot.kb.index as index_module
 
-    kb = tmp_path / "kb"
-    kb.mkdir()
-    put(kb, "a.md", "a", "Alpha", "alpha body")
-    index = tmp_path / "index"
-    build_index(kb, index)
+    kb, index = indexed_alpha_kb(tmp_path)
     live = TantivyKnowledgeBase(kb, index)
     real_stamp = index_module._stamp
     calls = {"n": 0}
