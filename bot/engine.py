@@ -20,6 +20,8 @@ from bot.intents import (
     ARTICLE_CHOICE_PREFIX,
     CHOICE_INTENTS,
     CHOOSE_ARTICLE,
+    FIX_ANSWER,
+    FIX_CHOICE_PREFIX,
     HANDOFF_ANSWER,
     HANDOFF_CHOICE_PREFIX,
 )
@@ -29,11 +31,18 @@ from bot.routing import Routing, parse_routing
 from bot.sla import SlaPolicies, parse_sla
 from bot.store import Store, Transaction
 from bot.store.models import ConversationRow, MessageRow
-from bot.tickets import EmbeddedTicketSystem, Ticket, TicketSystem
+from bot.tickets import EmbeddedTicketSystem, Ticket, TicketStore
 from bot.types import ChoicesReply, IncomingMessage, Participant, Reply, reply_to_dict
 from nlu.types import Entity, IntentClassifier, Parse
 
 MAX_MESSAGE_CHARS = 4000
+# Buttons whose id is a prefix + a value: the intent a click means, and the entity
+# type the value is handed to the handler as.
+PREFIXED_CHOICES = {
+    ARTICLE_CHOICE_PREFIX: (CHOOSE_ARTICLE, "article"),
+    HANDOFF_CHOICE_PREFIX: (HANDOFF_ANSWER, "handoff"),
+    FIX_CHOICE_PREFIX: (FIX_ANSWER, "fix"),
+}
 # C0 control characters other than tab and newline: PostgreSQL rejects NUL in text,
 # and none of them means anything in a chat message.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -96,7 +105,7 @@ class Engine:
         handlers: HandlerRegistry,
         *,
         article_url: Callable[[str], str],
-        ticket_system: Callable[[Transaction], TicketSystem] = EmbeddedTicketSystem,
+        ticket_system: Callable[[Transaction], TicketStore] = EmbeddedTicketSystem,
         max_message_chars: int = MAX_MESSAGE_CHARS,
         sla: SlaPolicies | None = None,
         routing: Routing | None = None,
@@ -180,22 +189,20 @@ class Engine:
             return self.classifier.parse(redact(_CONTROL.sub(" ", message.text).strip()))
         offered = {choice.id: choice for choice in state.offered}
         choice = offered.get(message.choice_id or "")
-        is_article = choice is not None and choice.id.startswith(ARTICLE_CHOICE_PREFIX)
-        is_handoff = choice is not None and choice.id.startswith(HANDOFF_CHOICE_PREFIX)
-        if choice is None or not (is_article or is_handoff or choice.id in CHOICE_INTENTS):
+        prefixed = next(
+            (p for p in PREFIXED_CHOICES if choice is not None and choice.id.startswith(p)), None
+        )
+        if choice is None or (prefixed is None and choice.id not in CHOICE_INTENTS):
             available = ", ".join(offered) or "none"
             raise UnknownChoice(
                 f"choice {message.choice_id!r} is not on offer in this conversation "
                 f"(available: {available})"
             )
-        if is_handoff:
-            answer = choice.id.removeprefix(HANDOFF_CHOICE_PREFIX)
-            picked = Entity("handoff", answer, choice.label, 0, 0, extractor="choice")
-            return Parse(choice.label, HANDOFF_ANSWER, 1.0, entities=(picked,))
-        if is_article:
-            article_id = choice.id.removeprefix(ARTICLE_CHOICE_PREFIX)
-            picked = Entity("article", article_id, choice.label, 0, 0, extractor="choice")
-            return Parse(choice.label, CHOOSE_ARTICLE, 1.0, entities=(picked,))
+        if prefixed is not None:
+            intent, entity = PREFIXED_CHOICES[prefixed]
+            value = choice.id.removeprefix(prefixed)
+            picked = Entity(entity, value, choice.label, 0, 0, extractor="choice")
+            return Parse(choice.label, intent, 1.0, entities=(picked,))
         return Parse(text=choice.label, intent=CHOICE_INTENTS[choice.id], confidence=1.0)
 
     @staticmethod

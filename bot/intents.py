@@ -28,3 +28,7 @@ ARTICLE_CHOICE_PREFIX = "article:"
 # prefix + what it means, e.g. "handoff:impact:high". Only ever a click, never trained.
 HANDOFF_ANSWER = "handoff_answer"
 HANDOFF_CHOICE_PREFIX = "handoff:"
+# A button answering a guided-fix check or collect step: the prefix + the answer's
+# position in the step, e.g. "fix:1". Only ever a click, never trained.
+FIX_ANSWER = "fix_answer"
+FIX_CHOICE_PREFIX = "fix:"

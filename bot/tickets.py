@@ -1,8 +1,8 @@
-"""The `TicketSystem` extension point and the embedded helpdesk in Tier0's own store.
+"""Tickets in Tier0's own store: the record every ticket starts as, whatever helpdesk.
 
-A handler asks `TicketSystem.create` for a ticket inside the turn's transaction, so a
+A handler asks `TicketStore.create` for a ticket inside the turn's transaction, so a
 ticket and the conversation state that mentions it are committed together or not at all.
-External helpdesks (a later connector) deliver from this local record via an outbox.
+An external helpdesk (`bot.helpdesk.TicketSystem`) receives it afterwards via the outbox.
 """
 
 from __future__ import annotations
@@ -99,7 +99,9 @@ def ticket_sla(ticket: Ticket, policies: SlaPolicies, now: datetime) -> SlaStatu
         return SlaStatus(None, None, False, False, False, False)
 
 
-class TicketSystem(Protocol):
+class TicketStore(Protocol):
+    """Tickets as a turn sees them: created and read in the turn's own transaction."""
+
     def create(self, draft: TicketDraft) -> Ticket: ...
 
     def get(self, ticket_id: int) -> Ticket | None: ...

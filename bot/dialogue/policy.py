@@ -9,6 +9,7 @@ from bot.intents import (
     ASK_HOWTO,
     CHOOSE_ARTICLE,
     DENY,
+    FIX_ANSWER,
     OUT_OF_SCOPE,
     REPORT_PROBLEM,
     REQUEST_HUMAN,
@@ -44,6 +45,8 @@ def choose_handler(state: DialogueState, parse: Parse) -> str:
         return "ticket_status"
     if state.flow in HANDOFF_FLOWS:
         return "handoff"
+    if state.flow == Flow.FIX_ANSWER or intent == FIX_ANSWER:
+        return "guided_fix"  # every answer to a check or collect step, typed or clicked
     if state.flow == Flow.GUIDED_FIX and fix_command(parse.text) is not None:
         return "guided_fix"
     if state.flow in ANSWER_HANDLERS and intent in (AFFIRM, DENY):

@@ -19,6 +19,7 @@ class Flow(StrEnum):
 
     FEEDBACK = "feedback"  # "was this article helpful?"
     GUIDED_FIX = "guided_fix"  # "did that fix it?"
+    FIX_ANSWER = "fix_answer"  # a guided-fix check or collect step: "which error do you see?"
     HANDOFF_OFFER = "handoff_offer"  # "shall I open a ticket?"
     HANDOFF_SUMMARY = "handoff_summary"  # "in one line, what is the problem?"
     HANDOFF_IMPACT = "handoff_impact"  # "who is affected?"
@@ -29,9 +30,11 @@ class Flow(StrEnum):
 @dataclass(frozen=True)
 class StepRecord:
     article_id: str
-    step: int  # 1-based, as shown to the user
+    step: int  # 1-based position in the article, as the editor numbers the steps
     title: str
-    outcome: str  # fixed | not_fixed | skipped
+    outcome: str  # fixed | not_fixed | skipped | answered | escalated
+    answer: str | None = None  # the answer picked or the value collected
+    step_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -46,12 +49,16 @@ class DialogueState:
     flow: Flow | None = None
     article_id: str | None = None
     step: int = 0  # 0-based index of the guided-fix step awaiting an answer
+    step_id: str | None = None  # that step's id: what a resume after an edit goes by
+    trail: tuple[str, ...] = ()  # ids of the steps before it on this path, for "back"
     fallbacks: int = 0  # consecutive turns we did not understand
     problem: str | None = None  # the user's own statement of the problem
     problem_intent: str | None = None  # what the classifier made of that statement
     ticket_id: int | None = None  # the ticket opened from this conversation
     impact: str | None = None  # high | medium | low, for the ticket being prepared
     urgency: str | None = None
+    escalate_tier: int | None = None  # set by a guided fix's "escalate tier N Pn" outcome
+    escalate_priority: str | None = None
     entities: dict[str, str] = field(default_factory=dict)
     offered: tuple[Choice, ...] = ()
     steps_tried: tuple[StepRecord, ...] = ()
@@ -62,7 +69,8 @@ class DialogueState:
 
     def idle(self, **changes: Any) -> DialogueState:
         """No question pending any more."""
-        return replace(self, **{"flow": None, "article_id": None, "step": 0, **changes})
+        cleared = {"flow": None, "article_id": None, "step": 0, "step_id": None, "trail": ()}
+        return replace(self, **{**cleared, **changes})
 
     def with_article_shown(self, article_id: str, title: str) -> DialogueState:
         shown = tuple(a for a in self.articles_shown if a.article_id != article_id)
@@ -88,12 +96,16 @@ class DialogueState:
             flow=Flow(data["flow"]) if data.get("flow") else None,
             article_id=data.get("article_id"),
             step=int(data.get("step", 0)),
+            step_id=data.get("step_id"),
+            trail=tuple(data.get("trail") or ()),
             fallbacks=int(data.get("fallbacks", 0)),
             problem=data.get("problem"),
             problem_intent=data.get("problem_intent"),
             ticket_id=data.get("ticket_id"),
             impact=data.get("impact"),
             urgency=data.get("urgency"),
+            escalate_tier=data.get("escalate_tier"),
+            escalate_priority=data.get("escalate_priority"),
             entities=dict(data.get("entities") or {}),
             offered=tuple(Choice(**c) for c in data.get("offered") or ()),
             steps_tried=tuple(StepRecord(**s) for s in data.get("steps_tried") or ()),

@@ -15,7 +15,7 @@ from bot.dialogue.state import DialogueState
 from bot.kb.base import KnowledgeBase
 from bot.routing import Routing, parse_routing
 from bot.sla import SlaPolicies, parse_sla
-from bot.tickets import TicketSystem
+from bot.tickets import TicketStore
 from bot.types import IncomingMessage, Reply
 from nlu.types import Parse
 
@@ -48,7 +48,7 @@ class TurnContext:
     state: DialogueState
     conversation: Conversation
     kb: KnowledgeBase
-    tickets: TicketSystem
+    tickets: TicketStore
     article_url: Callable[[str], str]
     transcript: Callable[[], list[dict[str, Any]]]
     sla: SlaPolicies = field(default_factory=lambda: parse_sla(None))

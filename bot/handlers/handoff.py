@@ -112,27 +112,34 @@ class HandoffHandler:
             return self._level(ctx, state, "impact" if flow == Flow.HANDOFF_IMPACT else "urgency")
         if flow == Flow.HANDOFF_CONFIRM:
             return self._confirmed(ctx, state)
-        if state.problem:
-            return self._next(ctx, state)
-        return Outcome((TextReply(ASK_SUMMARY),), state.idle(flow=Flow.HANDOFF_SUMMARY))
+        return start_handoff(ctx, state)
 
     def _next(self, ctx: TurnContext, state: DialogueState) -> Outcome:
-        """Ask for the first thing still missing, or show the ticket for confirmation."""
+        """Ask for the first thing still missing, or show the ticket for confirmation.
+
+        A guided fix that escalates with a priority has settled impact and urgency
+        for the user: those questions are not asked.
+        """
         said_impact, said_urgency = impact_and_urgency(" ".join(self._user_words(ctx)))
         state = state.evolve(
             impact=state.impact or said_impact, urgency=state.urgency or said_urgency
         )
-        if state.impact is None:
+        preset = state.escalate_priority is not None
+        if state.impact is None and not preset:
             return self._ask(state, ASK_IMPACT, IMPACT_CHOICES, Flow.HANDOFF_IMPACT)
-        if state.urgency is None:
+        if state.urgency is None and not preset:
             return self._ask(state, ASK_URGENCY, URGENCY_CHOICES, Flow.HANDOFF_URGENCY)
         draft = self._draft(ctx, state)
-        summary = (
-            f"Here is the ticket I'll open for our support team: \u201c{draft.subject}\u201d. "
-            f"Affected: {LABELS[state.impact].lower()}; urgency: "
-            f"{URGENCY_LABELS[state.urgency].lower()}. That makes it priority {draft.priority}, "
-            f"for tier {draft.tier}. Shall I send it?"
-        )
+        lead = f"Here is the ticket I'll open for our support team: \u201c{draft.subject}\u201d. "
+        if preset:
+            how = f"The guided fix sets it to priority {draft.priority}"
+        else:
+            how = (
+                f"Affected: {LABELS[state.impact or 'medium'].lower()}; urgency: "
+                f"{URGENCY_LABELS[state.urgency or 'medium'].lower()}. "
+                f"That makes it priority {draft.priority}"
+            )
+        summary = f"{lead}{how}, for tier {draft.tier}. Shall I send it?"
         return self._ask(state, summary, CONFIRM_CHOICES, Flow.HANDOFF_CONFIRM)
 
     @staticmethod
@@ -178,7 +185,14 @@ class HandoffHandler:
     @staticmethod
     def _declined(state: DialogueState) -> Outcome:
         """No ticket after all; the answers given so far are forgotten."""
-        forgotten = state.idle(fallbacks=0, offered=(), impact=None, urgency=None)
+        forgotten = state.idle(
+            fallbacks=0,
+            offered=(),
+            impact=None,
+            urgency=None,
+            escalate_tier=None,
+            escalate_priority=None,
+        )
         return Outcome((TextReply(DECLINED),), forgotten)
 
     def _confirmed(self, ctx: TurnContext, state: DialogueState) -> Outcome:
@@ -226,7 +240,9 @@ class HandoffHandler:
 
     def _draft(self, ctx: TurnContext, state: DialogueState) -> TicketDraft:
         subject = redact(" ".join((state.problem or ctx.text).split()))
-        priority = ctx.routing.priority(state.impact or "medium", state.urgency or "medium")
+        priority = state.escalate_priority or ctx.routing.priority(
+            state.impact or "medium", state.urgency or "medium"
+        )
         intent = state.problem_intent or ctx.parse.intent
         tier, queue = ctx.routing.route(
             priority=priority,
@@ -234,6 +250,7 @@ class HandoffHandler:
             product=state.entities.get("product"),
             intent=intent,
         )
+        tier = state.escalate_tier or tier
         return TicketDraft(
             channel=ctx.conversation.channel,
             user_id=ctx.conversation.user_id,
@@ -242,8 +259,13 @@ class HandoffHandler:
             intent=intent,
             entities={
                 **state.entities,
-                "impact": state.impact or "medium",
-                "urgency": state.urgency or "medium",
+                **({"impact": state.impact} if state.impact else {}),
+                **({"urgency": state.urgency} if state.urgency else {}),
+                **(
+                    {}
+                    if state.escalate_priority or state.impact or state.urgency
+                    else {"impact": "medium", "urgency": "medium"}
+                ),
             },
             transcript=ctx.transcript(),
             steps_tried=[asdict(step) for step in state.steps_tried],
@@ -265,3 +287,10 @@ class HandoffHandler:
         event = Event("ticket_created", {"ticket_id": ticket.id, "priority": ticket.priority})
         done = state.idle(ticket_id=ticket.id, fallbacks=0, offered=())
         return Outcome((reply,), done, (event,))
+
+
+def start_handoff(ctx: TurnContext, state: DialogueState) -> Outcome:
+    """Begin preparing a ticket: the summary first, unless the problem is known."""
+    if state.problem:
+        return HandoffHandler()._next(ctx, state)
+    return Outcome((TextReply(ASK_SUMMARY),), state.idle(flow=Flow.HANDOFF_SUMMARY))

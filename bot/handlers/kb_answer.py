@@ -85,7 +85,7 @@ class KbAnswerHandler:
             return fallback(ctx, "no_article")
         state = ctx.state.evolve(fallbacks=0)
         fix = article.guided_fix
-        if state.problem_intent == REPORT_PROBLEM and fix is not None and fix.steps:
+        if state.problem_intent == REPORT_PROBLEM and fix is not None and fix.runnable:
             return start_fix(ctx, article, state)
         return self._answer(ctx, article, state, None)
 
@@ -109,6 +109,6 @@ class KbAnswerHandler:
         top = hits[0].score
         for hit in hits:
             article = ctx.kb.get(hit.article_id)
-            if article and article.guided_fix and article.guided_fix.steps:
+            if article and article.guided_fix and article.guided_fix.runnable:
                 return hit if hit.score >= top * FIX_PREFERENCE_RATIO else None
         return None

@@ -19,6 +19,9 @@ from typing import Any
 
 import yaml
 
+from bot.kb.collect_formats import FORMATS
+from bot.kb.fixes import FixProblem, GuidedFix, Step, build_step, graph_problems
+
 CATEGORIES = ("installation", "troubleshooting", "howto", "faq")
 AUDIENCES = ("user", "admin", "editor", "agent")
 LIST_FIELDS = ("tags", "products", "versions", "related", "questions")
@@ -46,21 +49,6 @@ class ArticleError(ValueError):
         self.path = path
         self.line = line
         self.message = message
-
-
-@dataclass(frozen=True)
-class Step:
-    """One guided-fix step: a short imperative title and Markdown instructions."""
-
-    title: str
-    body: str
-    line: int
-
-
-@dataclass(frozen=True)
-class GuidedFix:
-    steps: tuple[Step, ...]
-    line: int
 
 
 @dataclass(frozen=True)
@@ -183,18 +171,22 @@ def _guided_fix(scanned: list[Line]) -> GuidedFix | None:
     if start is None:
         return None
     steps: list[Step] = []
+    problems: list[FixProblem] = []
     current: Line | None = None
-    body: list[str] = []
+    body: list[Line] = []
     for line in [*scanned[start + 1 :], Line(0, "", "", 1)]:
         if line.level in (1, 2, 3):
             if current:
-                steps.append(Step(current.heading or "", "\n".join(body).strip(), current.number))
+                step, found = build_step(current.heading or "", current.number, body, FORMATS)
+                steps.append(step)
+                problems += found
             if line.level < 3:
                 break
             current, body = line, []
         elif current:
-            body.append(line.raw)
-    return GuidedFix(tuple(steps), scanned[start].number)
+            body.append(line)
+    problems += graph_problems(steps) if steps else []
+    return GuidedFix(tuple(steps), scanned[start].number, tuple(problems))
 
 
 def _links(scanned: list[Line]) -> tuple[Link, ...]:

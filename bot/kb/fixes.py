@@ -1,0 +1,390 @@
+"""The guided-fix format: steps, checks that branch, collect steps, outcomes.
+
+A guided fix is the `## Guided fix` section of an article; every `### heading` in it
+is a step, in order. A step is one of four kinds, told apart by control lines that
+read as plain sentences on the article page (docs/kb-authoring.md):
+
+- an **action** (no control line): instructions, then "Did that fix it?"; yes ends
+  the fix resolved, no goes to `Then:` or the next step;
+- a **check**: `Ask: question` followed by answers `- label → target`;
+- a **collect** step: `Collect: name` with an optional `Format:` or `Pattern:` the
+  answer must match, an optional `Ask:` and answers, and `Then:`;
+- an **outcome**: `Outcome: resolved` or `Outcome: escalate tier 2 P2`, ending the fix.
+
+A target is `#step-id`, `next`, `resolved` or `escalate [tier N] [Pn]`. Parsing never
+raises: a problem is recorded with its line, `tier0 kb lint` reports it, and a fix
+with problems is not run (the article is still answered).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+ACTION, CHECK, COLLECT, OUTCOME = "action", "check", "collect", "outcome"
+STEP, NEXT, RESOLVED, ESCALATE = "step", "next", "resolved", "escalate"
+STEP_ID = re.compile(r"^(?P<title>.*?)\s*\{#(?P<id>[^}\s]*)\}\s*$")
+VALID_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+ENTITY_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+CONTROL = re.compile(
+    r"^(?P<key>ask|collect|format|pattern|then|outcome)\s*:\s*(?P<value>.*)$", re.IGNORECASE
+)
+ANSWER = re.compile(r"^\s*[-*+]\s+(?P<item>.+?)\s*$")
+ARROW = re.compile(r"\s*(?:→|->|=>)\s*")
+TIER = re.compile(r"^tier\s*(?P<n>\d+)$", re.I)
+PRIORITY = re.compile(r"^p(?P<n>\d)$", re.I)
+
+
+class BodyLine(Protocol):
+    """What the fix parser needs of a scanned article line (`articles.Line`)."""
+
+    number: int
+    raw: str
+    in_code: bool
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where an answer leads: another step, the next one, or the end of the fix."""
+
+    kind: str  # step | next | resolved | escalate
+    step_id: str | None = None
+    tier: int | None = None
+    priority: str | None = None
+
+    def __str__(self) -> str:
+        if self.kind == STEP:
+            return f"#{self.step_id}"
+        extra = [f"tier {self.tier}"] if self.tier else []
+        extra += [self.priority] if self.priority else []
+        return " ".join([self.kind, *extra])
+
+
+@dataclass(frozen=True)
+class Branch:
+    label: str
+    target: Target
+    line: int
+
+
+@dataclass(frozen=True)
+class FixProblem:
+    line: int
+    message: str
+
+
+@dataclass(frozen=True)
+class Step:
+    """One guided-fix step. `body` is the Markdown shown, without the control lines."""
+
+    title: str
+    body: str
+    line: int
+    id: str = ""
+    kind: str = ACTION
+    question: str | None = None  # the Ask: line
+    branches: tuple[Branch, ...] = ()
+    collect: str | None = None  # the name the answer is stored under (an entity type)
+    format: str | None = None
+    pattern: str | None = None
+    then: Target | None = None  # where an action's "no" or a collect's answer goes
+    outcome: Target | None = None  # resolved or escalate, for an outcome step
+
+    def targets(self) -> list[Target]:
+        """Every place this step can lead, the implicit ones included."""
+        found = [b.target for b in self.branches]
+        if self.kind == ACTION:
+            found += [Target(RESOLVED), self.then or Target(NEXT)]
+        elif self.kind == COLLECT and not self.branches:
+            found.append(self.then or Target(NEXT))
+        elif self.kind == OUTCOME and self.outcome is not None:
+            found.append(self.outcome)
+        return found
+
+
+@dataclass(frozen=True)
+class GuidedFix:
+    steps: tuple[Step, ...]
+    line: int
+    problems: tuple[FixProblem, ...] = field(default=(), compare=False)
+
+    @property
+    def runnable(self) -> bool:
+        return bool(self.steps) and not self.problems
+
+    def index_of(self, step_id: str) -> int | None:
+        return next((i for i, s in enumerate(self.steps) if s.id == step_id), None)
+
+    def resolve(self, index: int, target: Target) -> int | None:
+        """The step index a target leads to from step `index`; None for the end of the fix."""
+        if target.kind == STEP and target.step_id is not None:
+            return self.index_of(target.step_id)
+        if target.kind == NEXT:
+            return index + 1 if index + 1 < len(self.steps) else None
+        return None
+
+
+def slug(title: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-") or "step"
+
+
+def parse_target(text: str) -> Target | str:
+    """A target, or the reason the text is not one."""
+    words = [w for w in re.split(r"[\s,]+", text.strip()) if w and w.lower() not in ("to", "at")]
+    if not words:
+        return "an answer needs a target after the arrow"
+    head = words[0]
+    if head.startswith("#"):
+        if len(words) > 1 or not VALID_ID.match(head[1:]):
+            return f"'{text}' is not a step id (write '#step-id')"
+        return Target(STEP, step_id=head[1:])
+    kind = head.lower()
+    if kind in (NEXT, RESOLVED) and len(words) == 1:
+        return Target(kind)
+    if kind != ESCALATE:
+        return f"unknown target '{text}' (use '#step-id', next, resolved or escalate)"
+    tier, priority = None, None
+    for word in words[1:]:
+        tier_match, priority_match = TIER.match(word), PRIORITY.match(word)
+        if tier_match and 1 <= int(tier_match["n"]) <= 3:
+            tier = int(tier_match["n"])
+        elif priority_match and 1 <= int(priority_match["n"]) <= 4:
+            priority = f"P{priority_match['n']}"
+        elif word.lower() == "tier" or word.isdigit():
+            return f"'{text}': write the tier as 'tier 1', 'tier 2' or 'tier 3'"
+        else:
+            return f"'{text}': escalate takes 'tier 1'-'tier 3' and a priority P1-P4"
+    return Target(ESCALATE, tier=tier, priority=priority)
+
+
+def _join_tier_words(text: str) -> str:
+    return re.sub(r"(?i)\btier\s+(\d+)", r"tier\1", text)
+
+
+@dataclass
+class _StepDraft:
+    """A step being read: its control lines, answers and problems."""
+
+    heading: str
+    line: int
+    body: list[str] = field(default_factory=list)
+    controls: dict[str, tuple[str, int]] = field(default_factory=dict)
+    answers: list[tuple[str, int]] = field(default_factory=list)
+    problems: list[FixProblem] = field(default_factory=list)
+
+    def flag(self, line: int, message: str) -> None:
+        self.problems.append(FixProblem(line, message))
+
+    def line_of(self, key: str) -> int:
+        return self.controls[key][1] if key in self.controls else self.line
+
+
+def _read_lines(draft: _StepDraft, lines: Sequence[BodyLine]) -> None:
+    in_answers = False
+    for line in lines:
+        control = None if line.in_code else CONTROL.match(line.raw.strip())
+        if control:
+            key = control["key"].lower()
+            if key in draft.controls:
+                draft.problems.append(FixProblem(line.number, f"'{key.title()}:' given twice"))
+            draft.controls[key] = (control["value"].strip(), line.number)
+            in_answers = key in ("ask", "collect")
+            continue
+        answer = None if line.in_code else ANSWER.match(line.raw)
+        if in_answers and answer:
+            draft.answers.append((answer["item"], line.number))
+            continue
+        if line.raw.strip():
+            in_answers = False
+        draft.body.append(line.raw)
+
+
+def _branches(draft: _StepDraft) -> tuple[Branch, ...]:
+    branches: list[Branch] = []
+    seen: set[str] = set()
+    for item, number in draft.answers:
+        parts = ARROW.split(item, maxsplit=1)
+        if len(parts) != 2 or not parts[0].strip():
+            draft.problems.append(
+                FixProblem(number, f"answer '{item}' has no target (write '- {item} → #step-id')")
+            )
+            continue
+        label, target = parts[0].strip(), parse_target(_join_tier_words(parts[1]))
+        if isinstance(target, str):
+            draft.problems.append(FixProblem(number, target))
+            continue
+        if label.casefold() in seen:
+            draft.problems.append(FixProblem(number, f"answer '{label}' is listed twice"))
+        seen.add(label.casefold())
+        branches.append(Branch(label, target, number))
+    return tuple(branches)
+
+
+def _control_target(draft: _StepDraft, key: str) -> Target | None:
+    if key not in draft.controls:
+        return None
+    value, number = draft.controls[key]
+    target = parse_target(_join_tier_words(value))
+    if isinstance(target, str):
+        draft.problems.append(FixProblem(number, target))
+        return None
+    return target
+
+
+def _kind(draft: _StepDraft) -> str:
+    controls = draft.controls
+    if "outcome" in controls:
+        for key in ("ask", "collect", "then"):
+            if key in controls:
+                draft.problems.append(
+                    FixProblem(controls[key][1], f"an outcome step ends the fix: remove '{key}:'")
+                )
+        return OUTCOME
+    if "collect" in controls:
+        return COLLECT
+    if "ask" in controls:
+        if "then" in controls:
+            draft.flag(draft.line_of("then"), "a check's answers choose the next step, not 'Then:'")
+        return CHECK
+    for key in ("format", "pattern"):
+        if key in controls:
+            draft.problems.append(FixProblem(controls[key][1], f"'{key}:' needs a 'Collect:' line"))
+    return ACTION
+
+
+def _validate_collect(draft: _StepDraft, formats: Iterable[str]) -> None:
+    name, number = draft.controls["collect"]
+    if not ENTITY_NAME.match(name):
+        draft.problems.append(
+            FixProblem(number, f"'Collect: {name}' needs a name like version or error_code")
+        )
+    if "format" in draft.controls:
+        value, line = draft.controls["format"]
+        known = sorted(formats)
+        if value.lower() not in known:
+            draft.problems.append(
+                FixProblem(line, f"unknown format '{value}' (one of {', '.join(known)})")
+            )
+    if "pattern" in draft.controls:
+        value, line = draft.controls["pattern"]
+        try:
+            re.compile(value)
+        except re.error as error:
+            draft.flag(line, f"pattern is not a valid regular expression: {error}")
+    if draft.answers and "then" in draft.controls:
+        line = draft.controls["then"][1]
+        draft.problems.append(FixProblem(line, "answers choose the next step: 'Then:' is not used"))
+
+
+def build_step(
+    heading: str, line: int, lines: Sequence[BodyLine], formats: Iterable[str]
+) -> tuple[Step, list[FixProblem]]:
+    """One step from its heading and body lines, with the problems found in it."""
+    formats = tuple(formats)
+    draft = _StepDraft(heading, line)
+    _read_lines(draft, lines)
+    match = STEP_ID.match(heading)
+    title, step_id = (match["title"], match["id"]) if match else (heading, slug(heading))
+    if match and not VALID_ID.match(step_id):
+        draft.flag(line, f"step id '#{step_id}' must be lowercase letters, digits, - or _")
+    kind = _kind(draft)
+    branches = _branches(draft) if kind in (CHECK, COLLECT) else ()
+    if kind == CHECK and len(draft.answers) < 2:
+        draft.flag(draft.line_of("ask"), "a check needs at least two answers ('- label → target')")
+    if kind == COLLECT:
+        _validate_collect(draft, formats)
+    outcome = _control_target(draft, "outcome") if kind == OUTCOME else None
+    if kind == OUTCOME and outcome is not None and outcome.kind not in (RESOLVED, ESCALATE):
+        draft.problems.append(
+            FixProblem(draft.controls["outcome"][1], "an outcome is 'resolved' or 'escalate ...'")
+        )
+    if kind == OUTCOME and not draft.controls["outcome"][0]:
+        draft.flag(draft.line_of("outcome"), "'Outcome:' needs resolved or escalate")
+    value = lambda key: draft.controls[key][0] if key in draft.controls else None  # noqa: E731
+    step = Step(
+        title=title.strip(),
+        body="\n".join(draft.body).strip(),
+        line=line,
+        id=step_id,
+        kind=kind,
+        question=value("ask") or None,
+        branches=branches,
+        collect=value("collect") if kind == COLLECT else None,
+        format=(value("format") or "").lower() or None,
+        pattern=value("pattern"),
+        then=_control_target(draft, "then") if kind in (ACTION, COLLECT) else None,
+        outcome=outcome,
+    )
+    if kind == ACTION and not step.body:
+        draft.flag(line, f"guided-fix step '{step.title}' has no instructions")
+    return step, draft.problems
+
+
+def graph_problems(steps: Sequence[Step]) -> list[FixProblem]:
+    """Unknown targets, duplicate ids, unreachable steps and loops without an exit."""
+    problems: list[FixProblem] = []
+    first_line: dict[str, int] = {}
+    for step in steps:
+        if step.id in first_line:
+            message = f"step id '#{step.id}' is also used on line {first_line[step.id]}"
+            problems.append(FixProblem(step.line, message))
+        first_line.setdefault(step.id, step.line)
+    index = {s.id: i for i, s in reversed(list(enumerate(steps)))}
+    edges: list[list[int | None]] = []
+    for i, step in enumerate(steps):
+        out: list[int | None] = []
+        for branch_line, target in _targets_with_lines(step):
+            if target.kind == STEP and target.step_id not in index:
+                known = ", ".join(f"#{s.id}" for s in steps)
+                problems.append(
+                    FixProblem(branch_line, f"unknown step '#{target.step_id}' (steps: {known})")
+                )
+                continue
+            if target.kind == STEP:
+                out.append(index[target.step_id or ""])
+            elif target.kind == NEXT:
+                out.append(i + 1 if i + 1 < len(steps) else None)
+            else:
+                out.append(None)  # the end of the fix: resolved, escalated or exhausted
+        edges.append(out)
+    problems += _unreachable(steps, edges) + _trapped(steps, edges)
+    return problems
+
+
+def _targets_with_lines(step: Step) -> list[tuple[int, Target]]:
+    found = [(b.line, b.target) for b in step.branches]
+    found += [(step.line, t) for t in step.targets()[len(step.branches) :]]
+    return found
+
+
+def _unreachable(steps: Sequence[Step], edges: list[list[int | None]]) -> list[FixProblem]:
+    seen, pending = {0}, [0]
+    while pending:
+        for target in edges[pending.pop()]:
+            if target is not None and target not in seen:
+                seen.add(target)
+                pending.append(target)
+    return [
+        FixProblem(step.line, f"step '{step.title}' cannot be reached from the first step")
+        for i, step in enumerate(steps)
+        if i not in seen
+    ]
+
+
+def _trapped(steps: Sequence[Step], edges: list[list[int | None]]) -> list[FixProblem]:
+    """Steps from which no answer ever ends the fix: a loop without an exit."""
+    exits = {i for i, out in enumerate(edges) if None in out}
+    changed = True
+    while changed:
+        changed = False
+        for i, out in enumerate(edges):
+            if i not in exits and any(t in exits for t in out):
+                exits.add(i)
+                changed = True
+    trapped = [i for i in range(len(steps)) if i not in exits]
+    if not trapped:
+        return []
+    names = ", ".join(f"'{steps[i].title}'" for i in trapped)
+    return [FixProblem(steps[trapped[0]].line, f"steps {names} loop without an exit")]
