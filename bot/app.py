@@ -16,13 +16,16 @@ from pathlib import Path
 
 from bot.engine import Engine
 from bot.handlers import default_handlers
+from bot.helpdesk import TicketSystem
 from bot.kb.index import IndexReport, TantivyKnowledgeBase, build_index
 from bot.kb.update import embed_missing
 from bot.kb.watch import KbWatcher
 from bot.locks import file_lock
+from bot.outbox import HelpdeskSync, SyncThread
 from bot.settings import Settings, SettingsError
 from bot.sla.scheduler import SlaScheduler
 from bot.store import Store
+from bot.tickets import EmbeddedTicketSystem
 from nlu import model as nlu_model
 from nlu.encoder import shared_encoder
 
@@ -38,6 +41,8 @@ class Assistant:
     watcher: KbWatcher | None = None
     embedder: threading.Thread | None = None
     sla_scheduler: SlaScheduler | None = None
+    helpdesk: HelpdeskSync | None = None  # None: the embedded helpdesk only
+    helpdesk_thread: SyncThread | None = None
     stopping: threading.Event = field(default_factory=threading.Event)
 
     def close(self) -> None:
@@ -46,6 +51,8 @@ class Assistant:
             self.watcher.stop()
         if self.sla_scheduler is not None:
             self.sla_scheduler.stop()
+        if self.helpdesk_thread is not None:
+            self.helpdesk_thread.stop()
         if self.embedder is not None:
             self.embedder.join(timeout=10)
         self.store.close()
@@ -128,9 +135,17 @@ def ensure_model(settings: Settings, *, force: bool = False) -> nlu_model.TrainR
     return report
 
 
-def build_assistant(settings: Settings, *, prepare: bool = True, watch: bool = False) -> Assistant:
+def build_assistant(
+    settings: Settings,
+    *,
+    prepare: bool = True,
+    watch: bool = False,
+    ticket_system: TicketSystem | None = None,
+) -> Assistant:
     """Everything a connector needs. With `prepare`, builds what is missing first; with
-    `watch` (a server), rebuilds the index whenever an article file changes."""
+    `watch` (a server), rebuilds the index whenever an article file changes and runs
+    the background work (SLA checks, the helpdesk outbox). `ticket_system` is the
+    external helpdesk tickets are delivered to (`connectors.helpdesks`), if any."""
     check_paths(settings)
     # The sentence encoder takes a moment to load: do it while the database migrates.
     warm_up = threading.Thread(target=shared_encoder, name="tier0-encoder-load", daemon=True)
@@ -154,8 +169,19 @@ def build_assistant(settings: Settings, *, prepare: bool = True, watch: bool = F
         max_message_chars=settings.max_message_chars,
         sla=settings.sla,
         routing=settings.tickets,
+        ticket_system=lambda tx: EmbeddedTicketSystem(
+            tx, ticket_system.name if ticket_system is not None else None
+        ),
     )
     assistant = Assistant(settings, store, kb, engine)
+    if ticket_system is not None:
+        assistant.helpdesk = HelpdeskSync(store, ticket_system)
+        if watch:
+            assistant.helpdesk_thread = SyncThread(
+                assistant.helpdesk,
+                settings.helpdesk_deliver_interval or 5.0,
+                settings.helpdesk_poll_interval,
+            ).start()
     if watch and missing_vectors:
         assistant.embedder = embed_in_background(settings, assistant.stopping)
     if watch and settings.sla_check_interval > 0:

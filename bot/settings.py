@@ -22,6 +22,9 @@ DEFAULT_CONFIG_FILE = "tier0.toml"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
+HELPDESKS = ("embedded", "rt", "jira", "zendesk")
+
+
 class SettingsError(ValueError):
     """A setting has a value we cannot use; the message names the setting and its source."""
 
@@ -45,6 +48,18 @@ class Settings:
     sla: SlaPolicies = field(default_factory=lambda: parse_sla(None))  # the [sla] table
     sla_check_interval: float = 60.0  # seconds between a server's SLA checks; 0: never
     tickets: Routing = field(default_factory=lambda: parse_routing(None))  # [tickets] table
+    # Where tickets finally live (bot/helpdesk.py, connectors/helpdesks/): "embedded"
+    # keeps them in Tier0's database only; otherwise each is delivered via the outbox.
+    helpdesk: str = "embedded"
+    helpdesk_url: str = ""  # RT's web URL, https://yourcompany.atlassian.net, ...
+    helpdesk_token: str = ""  # RT auth token or the Jira / Zendesk API token
+    helpdesk_email: str = ""  # the account the Jira or Zendesk token belongs to
+    helpdesk_queue: str = "Tier0"  # the RT queue
+    helpdesk_key_field: str = "Tier0 Key"  # RT ticket custom field holding the idempotency key
+    helpdesk_service_desk_id: str = ""  # Jira Service Management
+    helpdesk_request_type_id: str = ""
+    helpdesk_deliver_interval: float = 5.0  # seconds between outbox passes
+    helpdesk_poll_interval: float = 60.0  # seconds between status polls; 0: never
 
     @property
     def effective_database_url(self) -> str:
@@ -68,6 +83,7 @@ class Settings:
         """Never print secrets: the token and database password are masked."""
         shown = {f.name: getattr(self, f.name) for f in fields(self)}
         shown["api_token"] = "***" if self.api_token else ""
+        shown["helpdesk_token"] = "***" if self.helpdesk_token else ""
         shown["database_url"] = mask_url_password(self.database_url)
         return "Settings(" + ", ".join(f"{k}={v!r}" for k, v in shown.items()) + ")"
 
@@ -150,6 +166,13 @@ def _parse_interval(value: Any) -> float:
     return seconds
 
 
+def _parse_choice(value: Any, allowed: tuple[str, ...]) -> str:
+    choice = _parse_str(value).lower()
+    if choice not in allowed:
+        raise ValueError(f"expected one of {', '.join(allowed)}, got {value!r}")
+    return choice
+
+
 def _parse_bool(value: Any) -> bool:
     if isinstance(value, bool):
         return value
@@ -186,6 +209,16 @@ PARSERS: Mapping[str, Callable[[Any], Any]] = {
     "sla": parse_sla,
     "sla_check_interval": _parse_interval,
     "tickets": parse_routing,
+    "helpdesk": lambda value: _parse_choice(value, HELPDESKS),
+    "helpdesk_url": _parse_public_url,
+    "helpdesk_token": _parse_str,
+    "helpdesk_email": _parse_str,
+    "helpdesk_queue": _parse_str,
+    "helpdesk_key_field": _parse_str,
+    "helpdesk_service_desk_id": _parse_str,
+    "helpdesk_request_type_id": _parse_str,
+    "helpdesk_deliver_interval": _parse_interval,
+    "helpdesk_poll_interval": _parse_interval,
 }
 
 

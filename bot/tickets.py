@@ -17,6 +17,7 @@ from bot.store.models import TicketRow
 from bot.store.store import Transaction
 
 TICKET_STATUSES = ("new", "open", "pending", "resolved", "closed")
+DONE = ("resolved", "closed")
 
 _URGENT = re.compile(r"(?i)\b(urgent|asap|immediately|blocker|blocking|critical)\b")
 _OUTAGE = re.compile(
@@ -58,6 +59,7 @@ class Ticket:
     created_at: datetime
     updated_at: datetime
     queue: str = "general"
+    history: tuple[TicketEvent, ...] = ()
 
     def belongs_to(self, channel: str, user_id: str) -> bool:
         return self.channel == channel and self.user_id == user_id
@@ -80,19 +82,61 @@ class Ticket:
             "articles": self.articles,
             "created_at": self.created_at.isoformat(),
             "updated_at": self.updated_at.isoformat(),
+            "history": [
+                {"kind": e.kind, "status": e.status, "actor": e.actor, "at": e.at.isoformat()}
+                for e in self.history
+            ],
         }
 
 
-def ticket_sla(ticket: Ticket, policies: SlaPolicies, now: datetime) -> SlaStatus:
-    """The ticket's SLA at `now`, by its priority's target, from its creation.
+@dataclass(frozen=True)
+class TicketEvent:
+    """A status change or a reply, by whom (agent, helpdesk, user, system) and when."""
 
-    Until the agent console and external helpdesks record first responses and pauses,
-    a ticket moved on from "new" counts as answered at its last update, a resolved or
-    closed one as resolved then, and the clock runs from creation without pauses.
+    kind: str  # status | reply
+    status: str | None
+    actor: str
+    at: datetime
+
+
+def ticket_clock(ticket: Ticket) -> TicketClock:
+    """When the ticket was answered, paused and resolved, from its history.
+
+    The first response is the first agent reply or the first move out of "new"; the
+    clock pauses from each move to "pending" (waiting on the user) until the next
+    move; the resolution is the last move to resolved or closed, if it stays there.
+    A ticket without history (made before history was kept) counts as answered, and
+    if resolved as resolved, at its last update.
     """
-    answered_at = ticket.updated_at if ticket.status != "new" else None
-    resolved_at = ticket.updated_at if ticket.status in ("resolved", "closed") else None
-    clock = TicketClock(ticket.created_at, first_response_at=answered_at, resolved_at=resolved_at)
+    if not ticket.history:
+        answered_at = ticket.updated_at if ticket.status != "new" else None
+        resolved_at = ticket.updated_at if ticket.status in DONE else None
+        return TicketClock(ticket.created_at, (), answered_at, resolved_at)
+    first_response = next(
+        (
+            e.at
+            for e in ticket.history
+            if (e.kind == "reply" and e.actor in ("agent", "helpdesk"))
+            or (e.kind == "status" and e.status != "new")
+        ),
+        None,
+    )
+    pauses: list[tuple[datetime, datetime | None]] = []
+    resolved_at = None
+    for event in (e for e in ticket.history if e.kind == "status"):
+        if pauses and pauses[-1][1] is None and event.status != "pending":
+            pauses[-1] = (pauses[-1][0], event.at)
+        if event.status == "pending" and not (pauses and pauses[-1][1] is None):
+            pauses.append((event.at, None))
+        resolved_at = event.at if event.status in DONE else None
+    if ticket.status not in DONE:
+        resolved_at = None
+    return TicketClock(ticket.created_at, tuple(pauses), first_response, resolved_at)
+
+
+def ticket_sla(ticket: Ticket, policies: SlaPolicies, now: datetime) -> SlaStatus:
+    """The ticket's SLA at `now`, by its priority's target, from its creation."""
+    clock = ticket_clock(ticket)
     try:
         return sla_status(policies.for_priority(ticket.priority), clock, now)
     except CalendarError:  # refused at start-up; kept from a 500 all the same
@@ -140,14 +184,21 @@ def ticket_from_row(row: TicketRow) -> Ticket:
         created_at=row.created_at,
         updated_at=row.updated_at,
         queue=row.queue,
+        history=tuple(TicketEvent(e.kind, e.status, e.actor, e.created_at) for e in row.events),
     )
 
 
 class EmbeddedTicketSystem:
-    """Tickets kept in Tier0's own database, bound to one transaction."""
+    """Tickets kept in Tier0's own database, bound to one transaction.
 
-    def __init__(self, tx: Transaction) -> None:
+    With `deliver_to` (an external helpdesk's name), each new ticket also gets an
+    outbox entry in the same transaction: the ticket and its delivery are committed
+    together or not at all (bot/outbox.py sends it).
+    """
+
+    def __init__(self, tx: Transaction, deliver_to: str | None = None) -> None:
         self._tx = tx
+        self._deliver_to = deliver_to
 
     def create(self, draft: TicketDraft) -> Ticket:
         row = self._tx.add_ticket(
@@ -165,6 +216,9 @@ class EmbeddedTicketSystem:
             steps_tried=draft.steps_tried,
             articles=draft.articles,
         )
+        self._tx.add_ticket_event(row.id, "status", "system", "new", at=row.created_at)
+        if self._deliver_to is not None:
+            self._tx.add_delivery(row.id, self._deliver_to)
         return ticket_from_row(row)
 
     def get(self, ticket_id: int) -> Ticket | None:

@@ -108,9 +108,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     from bot.app import build_assistant
+    from connectors.helpdesks import build_ticket_system
     from connectors.terminal import run_chat
 
-    assistant = build_assistant(settings)
+    assistant = build_assistant(settings, ticket_system=build_ticket_system(settings))
     try:
         run_chat(
             assistant.engine,

@@ -18,7 +18,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
 def utcnow() -> datetime:
@@ -119,6 +119,11 @@ class TicketRow(Base):
     articles: Mapped[list[Any]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # Loaded with the ticket in one more query per batch (selectin): the SLA clock of
+    # every ticket the scheduler checks needs them.
+    events: Mapped[list[TicketEventRow]] = relationship(
+        order_by="TicketEventRow.id", lazy="selectin", viewonly=True
+    )
 
 
 class SlaEventRow(Base):
@@ -131,5 +136,50 @@ class SlaEventRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
     kind: Mapped[str] = mapped_column(String(40))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class TicketDeliveryRow(Base):
+    """The outbox: a ticket on its way to an external helpdesk, and where it arrived.
+
+    Written in the turn that created the ticket; the delivery worker sends it with the
+    `idempotency_key`, retries with backoff while the helpdesk is down, and afterwards
+    polls the external ticket's status from here.
+    """
+
+    __tablename__ = "ticket_deliveries"
+    __table_args__ = (UniqueConstraint("ticket_id", "system", name="uq_ticket_deliveries"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    system: Mapped[str] = mapped_column(String(32))
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending | delivered
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    external_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    external_url: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    external_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    polled_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class TicketEventRow(Base):
+    """A change in a ticket's life: status changes and replies, who made them and when.
+
+    The SLA clock reads these: the first move out of "new" (or the first agent reply)
+    is the first response, and time spent "pending" (waiting on the user) is paused.
+    """
+
+    __tablename__ = "ticket_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # status | reply
+    status: Mapped[str | None] = mapped_column(String(20), nullable=True)  # the new status
+    actor: Mapped[str] = mapped_column(String(20))  # agent | helpdesk | user | system
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

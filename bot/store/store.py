@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, func, select, update
@@ -23,6 +24,8 @@ from bot.store.models import (
     FeedbackRow,
     MessageRow,
     SlaEventRow,
+    TicketDeliveryRow,
+    TicketEventRow,
     TicketRow,
     utcnow,
 )
@@ -161,6 +164,85 @@ class Transaction:
     def sla_events(self, ticket_id: int) -> list[SlaEventRow]:
         query = select(SlaEventRow).where(SlaEventRow.ticket_id == ticket_id)
         return list(self.session.scalars(query.order_by(SlaEventRow.id)))
+
+    # the helpdesk outbox -------------------------------------------------------------
+    def add_delivery(self, ticket_id: int, system: str) -> TicketDeliveryRow:
+        key = f"tier0-{ticket_id}-{uuid.uuid4().hex[:16]}"  # unique across installations
+        row = TicketDeliveryRow(
+            ticket_id=ticket_id, system=system, idempotency_key=key, state="pending", attempts=0
+        )
+        self.session.add(row)
+        self.session.flush()
+        return row
+
+    def delivery(self, delivery_id: int) -> TicketDeliveryRow | None:
+        return self.session.get(TicketDeliveryRow, delivery_id)
+
+    def delivery_for_ticket(self, ticket_id: int) -> TicketDeliveryRow | None:
+        query = select(TicketDeliveryRow).where(TicketDeliveryRow.ticket_id == ticket_id)
+        return self.session.scalars(query.order_by(TicketDeliveryRow.id)).first()
+
+    def due_deliveries(self, now: datetime, limit: int) -> list[TicketDeliveryRow]:
+        query = (
+            select(TicketDeliveryRow)
+            .where(TicketDeliveryRow.state == "pending", TicketDeliveryRow.next_attempt_at <= now)
+            .order_by(TicketDeliveryRow.next_attempt_at, TicketDeliveryRow.id)
+            .limit(limit)
+        )
+        return list(self.session.scalars(query))
+
+    def claim_delivery(self, row: TicketDeliveryRow, until: datetime) -> bool:
+        """Take the delivery for one worker until `until`: a guarded UPDATE on the time
+        it was due, so two servers draining the outbox never send the same ticket."""
+        result = self.session.execute(
+            update(TicketDeliveryRow)
+            .where(
+                TicketDeliveryRow.id == row.id,
+                TicketDeliveryRow.state == "pending",
+                TicketDeliveryRow.next_attempt_at == row.next_attempt_at,
+            )
+            .values(next_attempt_at=until)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def deliveries_to_poll(self, before: datetime, limit: int) -> list[TicketDeliveryRow]:
+        """Delivered tickets still open in the helpdesk, least recently polled first."""
+        never = TicketDeliveryRow.polled_at.is_(None)
+        query = (
+            select(TicketDeliveryRow)
+            .where(
+                TicketDeliveryRow.state == "delivered",
+                TicketDeliveryRow.external_status.not_in(("closed",)),
+                never | (TicketDeliveryRow.polled_at < before),
+            )
+            .order_by(TicketDeliveryRow.polled_at.is_not(None), TicketDeliveryRow.polled_at)
+            .limit(limit)
+        )
+        return list(self.session.scalars(query))
+
+    # ticket life events ----------------------------------------------------------------
+    def add_ticket_event(
+        self,
+        ticket_id: int,
+        kind: str,
+        actor: str,
+        status: str | None = None,
+        data: dict[str, Any] | None = None,
+        at: datetime | None = None,
+    ) -> TicketEventRow:
+        row = TicketEventRow(
+            ticket_id=ticket_id, kind=kind, actor=actor, status=status, data=data or {}
+        )
+        if at is not None:
+            row.created_at = at
+        self.session.add(row)
+        self.session.flush()
+        return row
+
+    def ticket_events(self, ticket_id: int) -> list[TicketEventRow]:
+        query = select(TicketEventRow).where(TicketEventRow.ticket_id == ticket_id)
+        return list(self.session.scalars(query.order_by(TicketEventRow.id)))
 
     def count(self, model: type[Any]) -> int:
         return int(self.session.scalar(select(func.count()).select_from(model)) or 0)

@@ -6,6 +6,7 @@ from flask import Flask, Response
 
 from bot.app import Assistant, build_assistant
 from bot.settings import Settings, load_settings
+from connectors.helpdesks import build_ticket_system
 from connectors.web.api import api
 from connectors.web.errors import register_error_handlers
 from connectors.web.pages import make_markdown, pages
@@ -29,7 +30,9 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
     app = Flask(__name__)
     app.config.update(MAX_CONTENT_LENGTH=MAX_BODY_BYTES, JSON_SORT_KEYS=False)
     # An app that builds its own assistant is a server: it follows edits to the KB.
-    app.extensions["tier0"] = assistant or build_assistant(settings, watch=True)
+    app.extensions["tier0"] = assistant or build_assistant(
+        settings, watch=True, ticket_system=build_ticket_system(settings)
+    )
     app.extensions["tier0.markdown"] = make_markdown()
     app.register_blueprint(api)
     app.register_blueprint(pages)

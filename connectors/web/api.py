@@ -15,6 +15,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from bot.app import Assistant
 from bot.engine import InvalidMessage, MessageTooLong, UnknownChoice
 from bot.store import ConversationNotFound
+from bot.ticket_updates import TicketNotFound, agent_reply, update_ticket
 from bot.tickets import ticket_sla
 from bot.types import IncomingMessage, Participant, reply_to_dict
 from connectors.web.errors import ApiError
@@ -127,17 +128,99 @@ def get_conversation(conversation_id: str) -> Response:
     )
 
 
+def _ticket_id(raw: str) -> int:
+    if raw.isascii() and raw.isdigit() and len(raw) < 10:
+        return int(raw)
+    raise ApiError(404, "ticket_not_found", f"no ticket {raw!r}")
+
+
+def _ticket_json(ticket_id: int) -> Response:
+    ticket = assistant().engine.ticket(ticket_id)
+    if ticket is None:
+        raise ApiError(404, "ticket_not_found", f"no ticket {ticket_id!r}")
+    sla = ticket_sla(ticket, assistant().settings.sla, datetime.now(UTC))
+    with assistant().store.transaction() as tx:
+        delivery = tx.delivery_for_ticket(ticket_id)
+        external = None
+        if delivery is not None:
+            external = {
+                "system": delivery.system,
+                "key": delivery.external_key,
+                "url": delivery.external_url,
+                "status": delivery.external_status,
+                "delivered": delivery.state == "delivered",
+                "attempts": delivery.attempts,
+                "last_error": delivery.last_error,
+            }
+    return jsonify(ticket.to_dict() | {"sla": sla.to_dict(), "external": external})
+
+
+def _require_agent() -> None:
+    """Changing a ticket is an agent's act: only with TIER0_API_TOKEN set and sent."""
+    if not assistant().settings.api_token:
+        raise ApiError(403, "forbidden", "set TIER0_API_TOKEN to use the agent endpoints")
+    if not _authorised():
+        raise ApiError(401, "unauthorized", "send Authorization: Bearer <TIER0_API_TOKEN>")
+
+
 @api.get("/tickets/<ticket_id>")
 def get_ticket(ticket_id: str) -> Response:
     if assistant().settings.api_token and not _authorised():
         raise ApiError(401, "unauthorized", "send Authorization: Bearer <TIER0_API_TOKEN>")
-    ticket = None
-    if ticket_id.isascii() and ticket_id.isdigit() and len(ticket_id) < 10:
-        ticket = assistant().engine.ticket(int(ticket_id))
-    if ticket is None:
-        raise ApiError(404, "ticket_not_found", f"no ticket {ticket_id!r}")
-    sla = ticket_sla(ticket, assistant().settings.sla, datetime.now(UTC))
-    return jsonify(ticket.to_dict() | {"sla": sla.to_dict()})
+    return _ticket_json(_ticket_id(ticket_id))
+
+
+@api.patch("/tickets/<ticket_id>")
+def patch_ticket(ticket_id: str) -> Response:
+    """Change a ticket's status, priority or tier (the agent console's and scripts')."""
+    _require_agent()
+    number = _ticket_id(ticket_id)
+    body = _json_body(required=True)
+    unknown = sorted(set(body) - {"status", "priority", "tier"})
+    if unknown:
+        raise ApiError(400, "unknown_field", f"unknown field(s): {', '.join(unknown)}")
+    if not body:
+        raise ApiError(400, "invalid_body", "send at least one of status, priority, tier")
+    status, priority, tier = body.get("status"), body.get("priority"), body.get("tier")
+    if status is not None and not isinstance(status, str):
+        raise ApiError(400, "invalid_field", "'status' must be a string")
+    if priority is not None and not isinstance(priority, str):
+        raise ApiError(400, "invalid_field", "'priority' must be a string such as \"P2\"")
+    if tier is not None and (isinstance(tier, bool) or not isinstance(tier, int)):
+        raise ApiError(400, "invalid_field", "'tier' must be 1, 2 or 3")
+    try:
+        with assistant().store.transaction() as tx:
+            update_ticket(
+                tx, number, datetime.now(UTC), status=status, priority=priority, tier=tier
+            )
+    except TicketNotFound:
+        raise ApiError(404, "ticket_not_found", f"no ticket {ticket_id!r}") from None
+    except ValueError as error:
+        raise ApiError(400, "invalid_field", str(error)) from None
+    return _ticket_json(number)
+
+
+@api.post("/tickets/<ticket_id>/replies")
+def reply_to_ticket(ticket_id: str) -> tuple[Response, int]:
+    """An agent's answer, delivered to the user's conversation."""
+    _require_agent()
+    number = _ticket_id(ticket_id)
+    body = _json_body(required=True)
+    unknown = sorted(set(body) - {"text", "agent"})
+    if unknown:
+        raise ApiError(400, "unknown_field", f"unknown field(s): {', '.join(unknown)}")
+    text = body.get("text")
+    if not isinstance(text, str):
+        raise ApiError(400, "invalid_field", "'text' must be a string")
+    agent = _optional_str(body, "agent")
+    try:
+        with assistant().store.transaction() as tx:
+            agent_reply(tx, number, text, datetime.now(UTC), agent)
+    except TicketNotFound:
+        raise ApiError(404, "ticket_not_found", f"no ticket {ticket_id!r}") from None
+    except ValueError as error:
+        raise ApiError(400, "invalid_field", str(error)) from None
+    return _ticket_json(number), 201
 
 
 @api.get("/openapi.json")

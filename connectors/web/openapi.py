@@ -17,6 +17,7 @@ def _errors(*statuses: int) -> dict[str, Any]:
     text = {
         400: "Malformed request (invalid JSON, wrong field types, empty text)",
         401: "Missing or wrong API token",
+        403: "The agent endpoints are off: TIER0_API_TOKEN is not set",
         404: "Unknown conversation or ticket",
         413: "Text longer than the limit (4,000 characters) or body too large",
         415: "Content-Type is not application/json",
@@ -72,6 +73,10 @@ MESSAGE = {
     },
 }
 
+# fixed / not fixed: an action's answer; answered: a check's or collect step's (in
+# `answer`); resolved / escalate: an outcome step reached.
+STEP_OUTCOMES = ("fixed", "not_fixed", "skipped", "answered", "resolved", "escalate")
+
 TICKET = {
     "type": "object",
     "required": [
@@ -122,7 +127,9 @@ TICKET = {
                     "article_id": {"type": "string"},
                     "step": {"type": "integer"},
                     "title": {"type": "string"},
-                    "outcome": {"enum": ["fixed", "not_fixed", "skipped"]},
+                    "outcome": {"enum": list(STEP_OUTCOMES)},
+                    "answer": {"type": ["string", "null"]},
+                    "step_id": {"type": "string"},
                 },
             },
         },
@@ -140,6 +147,54 @@ TICKET = {
         },
         "created_at": {"type": "string", "format": "date-time"},
         "updated_at": {"type": "string", "format": "date-time"},
+        "history": {
+            "type": "array",
+            "description": "Status changes, replies and changes of priority or tier, oldest first",
+            "items": {
+                "type": "object",
+                "required": ["kind", "actor", "at"],
+                "properties": {
+                    "kind": {"enum": ["status", "reply", "change"]},
+                    "status": {"type": ["string", "null"]},
+                    "actor": {"enum": ["agent", "helpdesk", "user", "system"]},
+                    "at": {"type": "string", "format": "date-time"},
+                },
+            },
+        },
+        "external": {
+            "type": ["object", "null"],
+            "description": "Where the outbox delivered the ticket (null: embedded helpdesk only)",
+            "properties": {
+                "system": {"enum": ["rt", "jira", "zendesk"]},
+                "key": {"type": ["string", "null"]},
+                "url": {"type": ["string", "null"]},
+                "status": {"type": ["string", "null"]},
+                "delivered": {"type": "boolean"},
+                "attempts": {"type": "integer"},
+                "last_error": {"type": ["string", "null"]},
+            },
+        },
+    },
+}
+
+TICKET_CHANGE = {
+    "type": "object",
+    "additionalProperties": False,
+    "minProperties": 1,
+    "properties": {
+        "status": {"enum": ["new", "open", "pending", "resolved", "closed"]},
+        "priority": {"enum": ["P1", "P2", "P3", "P4"]},
+        "tier": {"type": "integer", "minimum": 1, "maximum": 3},
+    },
+}
+
+AGENT_REPLY = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["text"],
+    "properties": {
+        "text": {"type": "string", "minLength": 1, "maxLength": 4000},
+        "agent": {"type": "string", "maxLength": 200},
     },
 }
 
@@ -160,6 +215,8 @@ SCHEMAS = {
     "Reply": REPLY,
     "Message": MESSAGE,
     "Ticket": TICKET,
+    "TicketChange": TICKET_CHANGE,
+    "AgentReply": AGENT_REPLY,
     "Error": ERROR,
     "ConversationCreated": {
         "type": "object",
@@ -213,6 +270,7 @@ NEW_MESSAGE = {
 
 
 def _paths() -> dict[str, Any]:
+    ticket_id = {"name": "ticket_id", "in": "path", "required": True, "schema": {"type": "integer"}}
     conversation_id = {
         "name": "conversation_id",
         "in": "path",
@@ -268,16 +326,41 @@ def _paths() -> dict[str, Any]:
         "/api/v1/tickets/{ticket_id}": {
             "get": {
                 "summary": "A ticket with its transcript, steps tried and articles shown",
-                "parameters": [
-                    {
-                        "name": "ticket_id",
-                        "in": "path",
-                        "required": True,
-                        "schema": {"type": "integer"},
-                    }
-                ],
+                "parameters": [ticket_id],
                 "security": [{}, {"bearer": []}],
                 "responses": {"200": _json(_ref("Ticket"), "The ticket"), **_errors(401, 404)},
+            },
+            "patch": {
+                "summary": "Change a ticket's status, priority or tier (an agent's act)",
+                "description": "Recorded in the ticket's history; a status change is told "
+                "to the user in their conversation. Needs TIER0_API_TOKEN.",
+                "parameters": [ticket_id],
+                "security": [{"bearer": []}],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": _ref("TicketChange")}},
+                },
+                "responses": {
+                    "200": _json(_ref("Ticket"), "The changed ticket"),
+                    **_errors(400, 401, 403, 404, 415),
+                },
+            },
+        },
+        "/api/v1/tickets/{ticket_id}/replies": {
+            "post": {
+                "summary": "An agent's reply, delivered to the user's conversation",
+                "description": "The first reply is the SLA's first response. Needs "
+                "TIER0_API_TOKEN.",
+                "parameters": [ticket_id],
+                "security": [{"bearer": []}],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": _ref("AgentReply")}},
+                },
+                "responses": {
+                    "201": _json(_ref("Ticket"), "The ticket, reply recorded"),
+                    **_errors(400, 401, 403, 404, 415),
+                },
             }
         },
         "/healthz": {

@@ -1,0 +1,1 @@
+"""Fake external systems, served over real HTTP for contract tests."""
