@@ -123,7 +123,9 @@ class Engine:
     def start_conversation(self, participant: Participant | None = None) -> str:
         participant = participant or Participant()
         with self.store.transaction() as tx:
-            row = tx.create_conversation(participant.channel, participant.user_id)
+            row = tx.create_conversation(
+                participant.channel, participant.user_id, participant.timezone
+            )
             if participant.user_id == "anonymous":
                 row.user_id = f"anonymous:{row.id}"  # an anonymous user's tickets stay private
             return row.id
@@ -141,7 +143,7 @@ class Engine:
                 message=message,
                 parse=parse,
                 state=state,
-                conversation=Conversation(row.id, row.channel, row.user_id),
+                conversation=Conversation(row.id, row.channel, row.user_id, row.timezone),
                 kb=self.kb,
                 tickets=self._ticket_system(tx),
                 article_url=self._article_url,

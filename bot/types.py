@@ -100,3 +100,4 @@ class Participant:
     channel: str = "api"
     user_id: str = "anonymous"
     display_name: str | None = None
+    timezone: str | None = None  # IANA name ("Europe/Paris"): due times are told in it

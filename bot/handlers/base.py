@@ -25,6 +25,7 @@ class Conversation:
     id: str
     channel: str
     user_id: str
+    timezone: str | None = None  # the user's, when the channel told us
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.dialogue.policy import HANDOFF_FLOWS
 from bot.handlers.base import Outcome, TurnContext
@@ -14,9 +15,23 @@ from bot.types import ChoicesReply, Reply, TextReply, TicketReply
 MAX_LISTED = 5
 
 
-def describe(ticket: Ticket, sla: SlaPolicies, now: datetime | None = None) -> str:
-    """The ticket's state, and when its answer is due ("when will someone answer?")."""
+def user_zone(name: str | None) -> tuple[tzinfo, str]:
+    """The user's time zone and how to name it; UTC when the channel did not say."""
+    if name:
+        try:
+            return ZoneInfo(name), "your time"
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    return UTC, "UTC"
+
+
+def describe(
+    ticket: Ticket, sla: SlaPolicies, now: datetime | None = None, timezone: str | None = None
+) -> str:
+    """The ticket's state, and when its answer is due ("when will someone answer?"),
+    in the user's own time zone when the channel gave it."""
     now = now or datetime.now(UTC)
+    zone = user_zone(timezone)
     text = (
         f"Ticket #{ticket.id} \u201c{ticket.subject}\u201d is {ticket.status} "
         f"(priority {ticket.priority}, tier {ticket.tier}), opened {ago(ticket.created_at, now)}."
@@ -32,17 +47,18 @@ def describe(ticket: Ticket, sla: SlaPolicies, now: datetime | None = None) -> s
     first = ticket.status == "new"
     if due < now:
         what = "A support agent should have answered" if first else "It should have been resolved"
-        return f"{text} {what} by {when(due, now)}; it is overdue."
+        return f"{text} {what} by {when(due, now, zone)}; it is overdue."
     what = "A support agent should answer" if first else "It should be resolved"
-    return f"{text} {what} by {when(due, now)} ({ahead(due, now)})."
+    return f"{text} {what} by {when(due, now, zone)} ({ahead(due, now)})."
 
 
-def when(moment: datetime, now: datetime) -> str:
-    """`moment` as a person reads it: "today at 14:00 UTC", "tomorrow at 09:30 UTC",
-    "Mon 7 Dec at 10:00 UTC" (UTC until the channel tells us the user's time zone)."""
-    moment, now = moment.astimezone(UTC), now.astimezone(UTC)
+def when(moment: datetime, now: datetime, zone: tuple[tzinfo, str] = (UTC, "UTC")) -> str:
+    """`moment` as a person reads it, in their zone: "today at 14:00 your time",
+    "tomorrow at 09:30 UTC", "Mon 7 Dec at 10:00 your time"; "today" and "tomorrow"
+    are the user's days, not the server's."""
+    moment, now = moment.astimezone(zone[0]), now.astimezone(zone[0])
     days = (moment.date() - now.date()).days
-    clock = moment.strftime("%H:%M UTC")
+    clock = f"{moment:%H:%M} {zone[1]}"
     if days == 0:
         return f"today at {clock}"
     if days == 1:
@@ -91,15 +107,18 @@ class TicketStatusHandler:
             ctx.conversation.channel, ctx.conversation.user_id
         ):
             return TextReply(f"I couldn't find ticket #{number} among your tickets.")
-        return TicketReply(describe(ticket, ctx.sla), ticket.id, ticket.status)
+        text = describe(ticket, ctx.sla, timezone=ctx.conversation.timezone)
+        return TicketReply(text, ticket.id, ticket.status)
 
     @staticmethod
     def _mine(ctx: TurnContext) -> tuple[Reply, ...]:
         tickets = ctx.tickets.for_user(ctx.conversation.channel, ctx.conversation.user_id)
         if not tickets:
             return (TextReply('You have no tickets with us. Say "talk to a human" to open one.'),)
+        zone = ctx.conversation.timezone
         listed = tuple(
-            TicketReply(describe(t, ctx.sla), t.id, t.status) for t in tickets[:MAX_LISTED]
+            TicketReply(describe(t, ctx.sla, timezone=zone), t.id, t.status)
+            for t in tickets[:MAX_LISTED]
         )
         noun = "ticket" if len(tickets) == 1 else "tickets"
         return (TextReply(f"You have {len(tickets)} {noun}:"), *listed)

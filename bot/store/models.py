@@ -52,6 +52,7 @@ class ConversationRow(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     channel: Mapped[str] = mapped_column(String(32))
     user_id: Mapped[str] = mapped_column(String(200), index=True)
+    timezone: Mapped[str | None] = mapped_column(String(64), nullable=True)
     state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     message_count: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

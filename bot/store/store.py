@@ -42,9 +42,16 @@ class Transaction:
         self.session = session
 
     # conversations -----------------------------------------------------------------
-    def create_conversation(self, channel: str, user_id: str) -> ConversationRow:
+    def create_conversation(
+        self, channel: str, user_id: str, timezone: str | None = None
+    ) -> ConversationRow:
         row = ConversationRow(
-            id=uuid.uuid4().hex, channel=channel, user_id=user_id, state={}, message_count=0
+            id=uuid.uuid4().hex,
+            channel=channel,
+            user_id=user_id,
+            timezone=timezone,
+            state={},
+            message_count=0,
         )
         self.session.add(row)
         self.session.flush()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hmac
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
@@ -59,6 +60,14 @@ def _optional_str(body: dict[str, Any], key: str) -> str | None:
     return value.strip()
 
 
+def _known_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
 def _authorised() -> bool:
     token = assistant().settings.api_token
     given = request.headers.get("Authorization", "")
@@ -68,14 +77,22 @@ def _authorised() -> bool:
 @api.post("/conversations")
 def create_conversation() -> tuple[Response, int]:
     body = _json_body(required=False)
-    unknown = sorted(set(body) - {"user", "channel"})
+    unknown = sorted(set(body) - {"user", "channel", "timezone"})
     if unknown:
         raise ApiError(400, "unknown_field", f"unknown field(s): {', '.join(unknown)}")
     channel = _optional_str(body, "channel") or "api"
     user = _optional_str(body, "user")
     # Only a trusted caller (holding the API token) may say who the user is;
     # otherwise the conversation is anonymous and its tickets private to it.
-    participant = Participant(channel, user if user and _authorised() else "anonymous")
+    timezone = _optional_str(body, "timezone")
+    if timezone is not None and not _known_zone(timezone):
+        raise ApiError(
+            400, "invalid_field", f"'timezone' {timezone!r} is not an IANA time zone such as "
+            "Europe/Paris or America/New_York"
+        )
+    participant = Participant(
+        channel, user if user and _authorised() else "anonymous", timezone=timezone
+    )
     conversation_id = assistant().engine.start_conversation(participant)
     return jsonify(id=conversation_id), 201
 

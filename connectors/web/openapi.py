@@ -291,6 +291,11 @@ def _paths() -> dict[str, Any]:
                                 "properties": {
                                     "user": {"type": "string"},
                                     "channel": {"type": "string"},
+                                    "timezone": {
+                                        "type": "string",
+                                        "description": "The user's IANA time zone "
+                                        "(Europe/Paris): due times are told in it",
+                                    },
                                 },
                             }
                         }
