@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
 from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
 from markupsafe import Markup
 from sqlalchemy import text
 
 from bot.app import Assistant
 from bot.kb.articles import internal_target
+from bot.kb.fixes import STEP_ID, VALID_ID
 
 pages = Blueprint("pages", __name__)
 
@@ -37,7 +39,21 @@ def make_markdown() -> MarkdownIt:
         return renderer.renderToken(tokens, idx, options, env)
 
     md.add_render_rule("link_open", link_open)
+    md.core.ruler.before("inline", "step_ids", _step_ids)
     return md
+
+
+def _step_ids(state: StateCore) -> None:
+    """`### Title {#id}` (a guided-fix step's id) becomes `<h3 id="id">Title</h3>`, so an
+    answer's `#id` target is also a working link on the page."""
+    tokens = state.tokens
+    for index, token in enumerate(tokens[:-1]):
+        if token.type != "heading_open" or tokens[index + 1].type != "inline":
+            continue
+        match = STEP_ID.match(tokens[index + 1].content)
+        if match and VALID_ID.match(match["id"]):
+            tokens[index + 1].content = match["title"]
+            token.attrSet("id", match["id"])
 
 
 PAGE_SIZE = 100

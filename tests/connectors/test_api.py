@@ -255,6 +255,9 @@ def test_health_and_article_pages(client) -> None:  # type: ignore[no-untyped-de
     assert "<h1>" in page.get_data(as_text=True)
     assert 'href="/kb/troubleshoot-python-version"' in page.get_data(as_text=True)
     assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
+    fix_page = client.get("/kb/troubleshoot-python-version").get_data(as_text=True)
+    assert '<h3 id="check-version">Check which Python the environment uses</h3>' in fix_page
+    assert "{#" not in fix_page
     assert page.headers["X-Content-Type-Options"] == "nosniff"
     assert_error(client.get("/kb/no-such-article"), 404, "not_found")
     browser = client.get("/kb/no-such-article", headers={"Accept": "text/html,*/*;q=0.8"})
