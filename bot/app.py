@@ -176,10 +176,10 @@ def build_assistant(
     assistant = Assistant(settings, store, kb, engine)
     if ticket_system is not None:
         assistant.helpdesk = HelpdeskSync(store, ticket_system)
-        if watch:
+        if watch and settings.helpdesk_deliver_interval > 0:
             assistant.helpdesk_thread = SyncThread(
                 assistant.helpdesk,
-                settings.helpdesk_deliver_interval or 5.0,
+                settings.helpdesk_deliver_interval,
                 settings.helpdesk_poll_interval,
             ).start()
     if watch and missing_vectors:

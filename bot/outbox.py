@@ -37,7 +37,7 @@ from bot.helpdesk import (
 from bot.store import Store
 from bot.store.models import TicketDeliveryRow
 from bot.ticket_updates import change_status, tell_user
-from bot.tickets import ticket_from_row
+from bot.tickets import Ticket, ticket_from_row
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,12 @@ BATCH = 50
 
 def now_utc() -> datetime:
     return datetime.now(UTC)
+
+
+def unexpected(error: Exception) -> str:
+    """An adapter's unexpected failure (a body of the wrong shape, say), named by its
+    type only: its message may quote what it choked on, credentials included."""
+    return f"unexpected answer from the helpdesk ({type(error).__name__})"
 
 
 @dataclass
@@ -85,30 +91,52 @@ class HelpdeskSync:
 
     # delivery ---------------------------------------------------------------------
     def deliver_due(self, limit: int = BATCH) -> SyncReport:
-        """Send every delivery that is due (up to `limit`); returns what happened."""
+        """Send every delivery that is due (up to `limit`); returns what happened.
+
+        Each delivery is claimed just before it is sent, never a batch ahead: a claim
+        that lapsed while earlier ones were being sent would let a second server
+        send the same ticket.
+        """
         report = SyncReport()
-        now = self._clock()
         with self.store.transaction() as tx:
-            due = tx.due_deliveries(now, limit)
-            claimed = [row.id for row in due if tx.claim_delivery(row, now + CLAIM_FOR)]
-        for delivery_id in claimed:
-            ticket_id, ok = self._deliver(delivery_id)
+            due = [row.id for row in tx.due_deliveries(self._clock(), limit)]
+        for delivery_id in due:
+            claimed = self._claim(delivery_id)
+            if claimed is None:
+                continue  # another server took it, or it is no longer due
+            ticket_id, ok = self._deliver(delivery_id, *claimed)
             (report.delivered if ok else report.failed).append(ticket_id)
         return report
 
-    def _deliver(self, delivery_id: int) -> tuple[int, bool]:
+    def _claim(self, delivery_id: int) -> tuple[Ticket, str, bool] | None:
+        """(the ticket, its key, whether an attempt was made before), or None.
+
+        The claim counts as an attempt: if this process dies after the helpdesk
+        created the ticket, the next attempt asks `find` before creating again.
+        """
+        now = self._clock()
         with self.store.transaction() as tx:
             row = tx.delivery(delivery_id)
-            assert row is not None
+            if row is None or row.state != "pending" or row.next_attempt_at > now:
+                return None
+            tried_before = row.attempts > 0
+            if not tx.claim_delivery(row, now + CLAIM_FOR):
+                return None
             ticket_row = tx.ticket(row.ticket_id)
             assert ticket_row is not None
-            ticket = ticket_from_row(ticket_row)
-            key, attempts = row.idempotency_key, row.attempts
+            return ticket_from_row(ticket_row), row.idempotency_key, tried_before
+
+    def _deliver(
+        self, delivery_id: int, ticket: Ticket, key: str, tried_before: bool
+    ) -> tuple[int, bool]:
         try:
-            found = self.system.find(key) if attempts > 0 else None
+            found = self.system.find(key) if tried_before else None
             external = found or self.system.create(ticket, key)
         except TicketSystemError as error:
             self._failed(delivery_id, error)
+            return ticket.id, False
+        except Exception as error:  # an answer the adapter did not expect: retry later
+            self._failed(delivery_id, TicketSystemUnavailable(unexpected(error)))
             return ticket.id, False
         self._arrived(delivery_id, external)
         return ticket.id, True
@@ -118,7 +146,6 @@ class HelpdeskSync:
             row = tx.delivery(delivery_id)
             assert row is not None
             row.state = "delivered"
-            row.attempts += 1
             row.external_key = external.key
             row.external_url = external.url
             row.external_status = external.status
@@ -135,7 +162,6 @@ class HelpdeskSync:
         with self.store.transaction() as tx:
             row = tx.delivery(delivery_id)
             assert row is not None
-            row.attempts += 1
             if rejected:
                 wait = self._max
             else:
@@ -167,15 +193,25 @@ class HelpdeskSync:
         for delivery_id, key in rows:
             try:
                 external = self.system.get(key or "")
-            except TicketSystemError as error:
-                log.warning("polling %s ticket %s failed: %s", self.system.name, key, error)
+            except Exception as error:  # this ticket waits for the next round, not the rest
+                reason = str(error) if isinstance(error, TicketSystemError) else unexpected(error)
+                log.warning("polling %s ticket %s failed: %s", self.system.name, key, reason)
+                self._polled(delivery_id)
                 continue
             change = self._apply(delivery_id, external)
             if change is not None:
                 report.status_changes.append(change)
         return report
 
+    def _polled(self, delivery_id: int) -> None:
+        with self.store.transaction() as tx:
+            row = tx.delivery(delivery_id)
+            if row is not None:
+                row.polled_at = self._clock()
+
     def _apply(self, delivery_id: int, external: ExternalTicket | None) -> tuple[int, str] | None:
+        """Apply what changed in the helpdesk since the last poll, and only that: a
+        change an agent made in Tier0 is not undone by the helpdesk's older status."""
         now = self._clock()
         with self.store.transaction() as tx:
             row: TicketDeliveryRow | None = tx.delivery(delivery_id)
@@ -184,17 +220,21 @@ class HelpdeskSync:
             ticket = tx.ticket(row.ticket_id)
             if ticket is None:
                 return None
-            if external is None:  # deleted in the helpdesk: closed for us
-                row.external_status = "closed"
-                if change_status(tx, ticket, "closed", "helpdesk", now, {"deleted": True}):
-                    return ticket.id, "closed"
+            status = external.status if external is not None else "closed"
+            if status == row.external_status:
                 return None
-            row.external_status = external.status
-            if external.key != row.external_key:  # merged into another ticket
+            row.external_status = status
+            data = {"deleted": True} if external is None else {"key": external.key}
+            if external is not None and external.key != row.external_key:  # merged
                 row.external_key, row.external_url = external.key, external.url
-                tell_user(tx, ticket, f"Your ticket #{ticket.id} was merged into {external.key}.")
-            if change_status(tx, ticket, external.status, "helpdesk", now, {"key": external.key}):
-                return ticket.id, external.status
+                tell_user(
+                    tx,
+                    ticket,
+                    f"Your ticket #{ticket.id} was merged with another one by the support "
+                    "team; you will hear about it here.",
+                )
+            if change_status(tx, ticket, status, "helpdesk", now, data):
+                return ticket.id, status
         return None
 
 
@@ -212,10 +252,6 @@ class SyncThread:
     def start(self) -> SyncThread:
         self._thread.start()
         return self
-
-    def wake(self) -> None:
-        """Deliver now (a ticket was just created) rather than at the next round."""
-        self._wake.set()
 
     def stop(self) -> None:
         self._stop.set()

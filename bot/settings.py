@@ -156,6 +156,24 @@ def _parse_public_url(value: Any) -> str:
     return url
 
 
+def _parse_service_url(value: Any) -> str:
+    """A helpdesk's base URL: http(s), and no user:password in it (credentials go in
+    their own settings, which are masked; a URL is printed in errors and logs)."""
+    url = _parse_public_url(value)
+    if url and (urlsplit(url).username or urlsplit(url).password):
+        raise ValueError("put the credentials in TIER0_HELPDESK_TOKEN, not in the URL")
+    if url and not urlsplit(url).hostname:
+        raise ValueError(f"expected a URL with a host, got {url!r}")
+    return url
+
+
+def _parse_token(value: Any) -> str:
+    token = _parse_str(value)
+    if any(ord(c) < 32 or ord(c) == 127 for c in token):
+        raise ValueError("contains a control character (a pasted line break?)")
+    return token
+
+
 def _parse_interval(value: Any) -> float:
     try:
         seconds = float(value)
@@ -210,8 +228,8 @@ PARSERS: Mapping[str, Callable[[Any], Any]] = {
     "sla_check_interval": _parse_interval,
     "tickets": parse_routing,
     "helpdesk": lambda value: _parse_choice(value, HELPDESKS),
-    "helpdesk_url": _parse_public_url,
-    "helpdesk_token": _parse_str,
+    "helpdesk_url": _parse_service_url,
+    "helpdesk_token": _parse_token,
     "helpdesk_email": _parse_str,
     "helpdesk_queue": _parse_str,
     "helpdesk_key_field": _parse_str,

@@ -199,8 +199,9 @@ class Transaction:
         return list(self.session.scalars(query))
 
     def claim_delivery(self, row: TicketDeliveryRow, until: datetime) -> bool:
-        """Take the delivery for one worker until `until`: a guarded UPDATE on the time
-        it was due, so two servers draining the outbox never send the same ticket."""
+        """Take the delivery for one worker until `until`, counting the attempt: a
+        guarded UPDATE on the time it was due, so two servers draining the outbox never
+        send the same ticket at once."""
         result = self.session.execute(
             update(TicketDeliveryRow)
             .where(
@@ -208,7 +209,7 @@ class Transaction:
                 TicketDeliveryRow.state == "pending",
                 TicketDeliveryRow.next_attempt_at == row.next_attempt_at,
             )
-            .values(next_attempt_at=until)
+            .values(next_attempt_at=until, attempts=TicketDeliveryRow.attempts + 1)
             .execution_options(synchronize_session=False)
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]

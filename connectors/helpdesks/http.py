@@ -7,6 +7,7 @@ that without another dependency. Errors never carry the credentials.
 
 from __future__ import annotations
 
+import http.client
 import json
 import urllib.error
 import urllib.request
@@ -69,6 +70,13 @@ class JsonClient:
         except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as error:
             reason = getattr(error, "reason", error)
             raise TicketSystemUnavailable(f"{method} {path}: {reason}") from None
+        except (ValueError, http.client.HTTPException) as error:
+            # An unusable URL or header value; the message would quote it, and with it
+            # a password or token: name the kind of problem only.
+            raise TicketSystemRejected(
+                f"{method} {path}: the helpdesk URL or credentials are malformed "
+                f"({type(error).__name__})"
+            ) from None
 
 
 def _json(raw: bytes) -> Any:

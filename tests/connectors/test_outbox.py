@@ -250,3 +250,156 @@ def test_two_workers_never_send_the_same_ticket(
         assert len(zendesk_server.tickets) == 10
     finally:
         assistant.close()
+
+
+class Wrapped:
+    """A ticket system that runs `before_create` first, to interleave another worker or
+    a failure at the worst moment."""
+
+    def __init__(self, inner: TicketSystem, before_create: Any = None) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.before_create = before_create
+        self.creates = 0
+
+    def create(self, ticket: Any, key: str) -> Any:
+        self.creates += 1
+        if self.before_create is not None:
+            hook, self.before_create = self.before_create, None
+            hook()
+        return self.inner.create(ticket, key)
+
+    def find(self, key: str) -> Any:
+        return self.inner.find(key)
+
+    def get(self, key: str) -> Any:
+        return self.inner.get(key)
+
+
+def test_a_second_worker_takes_only_what_the_first_has_not_claimed(settings: Settings) -> None:
+    with FakeJira() as server:  # no idempotency header: only the claims prevent duplicates
+        jira = JiraServiceManagement(server.url, "bot@example.com", "jira-token", "1", "10")
+        clock = Clock()
+        assistant = make_assistant(settings, jira)
+        try:
+            request_tickets(assistant, 6)
+            second = HelpdeskSync(assistant.store, jira, clock=clock)
+
+            def meanwhile() -> None:  # the first worker's first send is slow
+                clock.advance(30)
+                assert len(second.deliver_due().delivered) == 5
+
+            first = HelpdeskSync(assistant.store, Wrapped(jira, meanwhile), clock=clock)
+            assert len(first.deliver_due().delivered) == 1
+            assert len(server.issues) == 6
+            assert len(server.requests_to("POST", "/rest/servicedeskapi/request")) == 6
+        finally:
+            assistant.close()
+
+
+def test_a_worker_that_died_after_the_helpdesk_created_the_ticket(settings: Settings) -> None:
+    with FakeJira() as server:
+        jira = JiraServiceManagement(server.url, "bot@example.com", "jira-token", "1", "10")
+        clock = Clock()
+        assistant = make_assistant(settings, jira)
+        try:
+            request_tickets(assistant, 1)
+            dying = HelpdeskSync(assistant.store, jira, clock=clock)
+            [row] = deliveries(assistant)
+            claimed = dying._claim(row.id)  # claimed, sent, then the process was killed
+            assert claimed is not None
+            ticket, key, _ = claimed
+            jira.create(ticket, key)
+            clock.advance(121)  # the claim lapses
+            HelpdeskSync(assistant.store, jira, clock=clock).deliver_due()
+            [row] = deliveries(assistant)
+            assert row.state == "delivered" and len(server.issues) == 1
+        finally:
+            assistant.close()
+
+
+class Garbled(FakeZendesk):
+    """Answers 200 with an HTML page (a proxy's or an SSO login's) to chosen requests."""
+
+    garble = ""  # "create", "show" or ""
+
+    def route(self, request: Any) -> Any:
+        from tests.fakes.http_fake import Reply
+
+        kind = "create" if request.method == "POST" else "show"
+        if self.garble == kind and (kind == "create" or request.path.count("/") == 4):
+            if kind == "show" and not request.path.endswith(f"/{self.garbled_id}.json"):
+                return super().route(request)
+            return Reply(200, "<html>Sign in</html>")
+        return super().route(request)
+
+
+def test_an_unexpected_answer_is_a_failure_to_retry_not_a_crash(settings: Settings) -> None:
+    with Garbled() as server:
+        system = Zendesk(server.url, "agent@example.com", "zd-token", timeout=5)
+        clock = Clock()
+        assistant = make_assistant(settings, system)
+        try:
+            request_tickets(assistant, 3)
+            sync = HelpdeskSync(assistant.store, system, clock=clock)
+            server.garble = "create"
+            assert len(sync.deliver_due().failed) == 3
+            rows = deliveries(assistant)
+            assert all("unexpected answer" in (r.last_error or "") for r in rows)
+            server.garble = ""
+            drain(sync, clock)
+            assert {r.state for r in deliveries(assistant)} == {"delivered"}
+            assert len({t["external_id"] for t in server.tickets.values()}) == 3
+
+            first, *others = deliveries(assistant)
+            server.garbled_id = first.external_key
+            server.garble = "show"  # one ticket's status cannot be read...
+            for row in others:
+                server.set_status(row.external_key or "", "open")
+            changes = sync.poll_statuses().status_changes
+            assert sorted(t for t, _ in changes) == sorted(r.ticket_id for r in others)
+        finally:
+            assistant.close()
+
+
+def test_polling_never_undoes_an_agents_change_in_tier0(
+    settings: Settings, zendesk_server: FakeZendesk
+) -> None:
+    from bot.ticket_updates import update_ticket
+
+    system = Zendesk(zendesk_server.url, "agent@example.com", "zd-token", timeout=5)
+    clock = Clock()
+    assistant = make_assistant(settings, system)
+    try:
+        [(_, ticket)] = request_tickets(assistant, 1)
+        sync = HelpdeskSync(assistant.store, system, clock=clock)
+        drain(sync, clock)
+        with assistant.store.transaction() as tx:
+            update_ticket(tx, ticket["ticket_id"], clock.now, status="resolved")
+        assert sync.poll_statuses().status_changes == []  # Zendesk still says "new"
+        stored = assistant.engine.ticket(ticket["ticket_id"])
+        assert stored is not None and stored.status == "resolved"
+        [row] = deliveries(assistant)
+        zendesk_server.set_status(row.external_key or "", "open")  # a real change there
+        clock.advance(60)
+        assert sync.poll_statuses().status_changes == [(ticket["ticket_id"], "open")]
+    finally:
+        assistant.close()
+
+
+@pytest.mark.parametrize(
+    ("url", "headers"),
+    [
+        ("http://127.0.0.1:9", {"Authorization": "token S3CRET-TOKEN\nX-Injected: 1"}),
+        ("https://admin:S3CRET-TOKEN@rt.example.com", {}),
+    ],
+)
+def test_malformed_credentials_never_reach_an_error_message(
+    url: str, headers: dict[str, str]
+) -> None:
+    from bot.helpdesk import TicketSystemRejected
+
+    with pytest.raises(TicketSystemRejected) as caught:
+        JsonClient(url, headers, timeout=2).request("GET", "/REST/2.0/queues/all")
+    assert "S3CRET" not in str(caught.value)
+    assert "malformed" in str(caught.value)
