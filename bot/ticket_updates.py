@@ -9,6 +9,7 @@ and the HTTP API read the conversation, chat connectors push it.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -19,13 +20,15 @@ from bot.tickets import TICKET_STATUSES
 from bot.types import TicketReply, reply_to_dict
 
 ACTORS = ("agent", "helpdesk", "user", "system")
+# C0 controls but tab and newline: no database stores NUL, no channel shows the rest.
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 NEWS = {
     "new": "it is waiting for a support agent again.",
     "open": "a support agent is working on it now.",
     "pending": "the support team needs something from you: please check their message.",
     "resolved": (
         "it has been marked resolved. If the problem is still there, "
-        'say "talk to a human" and mention the ticket number.'
+        'say "talk to a human" and I\'ll open a new ticket.'
     ),
     "closed": "it is now closed.",
 }
@@ -115,7 +118,10 @@ def agent_reply(
     row = tx.ticket(ticket_id)
     if row is None:
         raise TicketNotFound(ticket_id)
+    text = CONTROL.sub(" ", text)
     text = " ".join(text.split()) if "\n" not in text else text.strip()
+    if agent is not None:
+        agent = " ".join(CONTROL.sub(" ", agent).split())[:200] or None
     if not text:
         raise ValueError("'text' must not be empty")
     if len(text) > MAX_REPLY:

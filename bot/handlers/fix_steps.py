@@ -29,12 +29,16 @@ from bot.kb.fixes import (
     Step,
     Target,
 )
-from bot.types import Choice, ChoicesReply, Reply, TextReply
+from bot.types import ArticleReply, Choice, ChoicesReply, Reply, TextReply
 
 EXHAUSTED = "I'm sorry, those steps didn't fix it."
 GLAD = "Great, glad that fixed it! Anything else I can help with?"
 ESCALATING = "This one needs a support agent, so I'll open a ticket for them."
 HUMAN = Choice("human", "Talk to a human")
+INTRO = (
+    "Let's try to fix it together, one step at a time. "
+    'You can say "skip", "back" or "start over" at any step.'
+)
 
 
 @dataclass(frozen=True)
@@ -210,3 +214,12 @@ def finish(
     exhausted = Event("fix_exhausted", {"article_id": article.id})
     return Outcome((*move.replies, reply), state, (*move.events, exhausted))
 
+
+def start_fix(ctx: TurnContext, article: Article, state: DialogueState) -> Outcome:
+    card = ArticleReply(article.summary, article.id, article.title, ctx.article_url(article.id))
+    started = state.with_article_shown(article.id, article.title).idle(article_id=article.id)
+    events = (
+        Event("article_shown", {"article_id": article.id}),
+        Event("fix_started", {"article_id": article.id}),
+    )
+    return arrive(ctx, article, started, 0, Move((card, TextReply(INTRO)), events))

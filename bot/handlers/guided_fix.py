@@ -8,14 +8,15 @@ fix resumes where it was however much later the user comes back, restart or not.
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 
 from bot.dialogue.commands import BACK, RESTART, SKIP, fix_command
 from bot.dialogue.state import DialogueState
 from bot.handlers.base import Event, Outcome, TurnContext
-from bot.handlers.common import fallback
+from bot.handlers.common import STILL_LOST, fallback, offer_handoff
+from bot.handlers.fix_answers import picked_branch
 from bot.handlers.fix_steps import (
+    CATCH_ALL,
     Move,
     arrive,
     branch_for_value,
@@ -25,28 +26,18 @@ from bot.handlers.fix_steps import (
     step_replies,
     waiting_state,
 )
-from bot.intents import AFFIRM, DENY, FIX_ANSWER
+from bot.handlers.kb_answer import KbAnswerHandler
+from bot.intents import AFFIRM, ASK_HOWTO, FIX_ANSWER, REPORT_PROBLEM
 from bot.kb.articles import Article
 from bot.kb.collect_formats import describe, read_answer
-from bot.kb.fixes import ACTION, COLLECT, NEXT, RESOLVED, Branch, GuidedFix, Step, Target
-from bot.types import ArticleReply, TextReply
+from bot.kb.fixes import ACTION, COLLECT, NEXT, RESOLVED, GuidedFix, Step, Target
+from bot.types import TextReply
 
-INTRO = (
-    "Let's try to fix it together, one step at a time. "
-    'You can say "skip", "back" or "start over" at any step.'
-)
 FIRST_STEP = "This is the first step."
 NOT_AN_ANSWER = "Sorry, I didn't catch which one."
-
-
-def start_fix(ctx: TurnContext, article: Article, state: DialogueState) -> Outcome:
-    card = ArticleReply(article.summary, article.id, article.title, ctx.article_url(article.id))
-    started = state.with_article_shown(article.id, article.title).idle(article_id=article.id)
-    events = (
-        Event("article_shown", {"article_id": article.id}),
-        Event("fix_started", {"article_id": article.id}),
-    )
-    return arrive(ctx, article, started, 0, Move((card, TextReply(INTRO)), events))
+CANNOT_SKIP = "This question decides what we try next, so I can't skip it."
+CHANGED = "This guide was updated since we started, so let's go through it again from the start."
+LEFT = "(I've left the guided fix for \u201c{title}\u201d; ask about it again to restart it.)"
 
 
 def current_index(fix: GuidedFix, state: DialogueState) -> int | None:
@@ -62,9 +53,13 @@ class GuidedFixHandler:
         article = ctx.kb.get(state.article_id or "")
         fix = article.guided_fix if article is not None else None
         index = current_index(fix, state) if fix is not None and fix.runnable else None
-        if article is None or fix is None or index is None:
-            # The article changed or vanished under a running fix: don't guess a step.
+        if article is None or fix is None or not fix.runnable:
+            # The article vanished, or its fix no longer passes the linter.
             return fallback(replace(ctx, state=state.idle()), "fix_gone")
+        if index is None:  # the waiting step was renamed or removed by an edit
+            event = Event("fix_changed", {"article_id": article.id, "step_id": state.step_id})
+            lead = TextReply(CHANGED)
+            return arrive(ctx, article, state.evolve(trail=()), 0, Move((lead,), (event,)))
         command = fix_command(ctx.parse.text) if ctx.parse.intent != FIX_ANSWER else None
         if command == BACK:
             return self._back(ctx, article, fix, state)
@@ -76,8 +71,10 @@ class GuidedFixHandler:
             restarted = state.evolve(trail=(), fallbacks=0, entities=kept)
             return arrive(ctx, article, restarted, 0, Move(events=(event,)))
         if command == SKIP:
-            state, event = record(state, article, index, "skipped")
             target = _skip_target(fix.steps[index])
+            if target is None:  # this question decides the way on: skipping cannot
+                return self._again(ctx, article, state, index, fix.steps[index], CANNOT_SKIP)
+            state, event = record(state, article, index, "skipped")
             return go(ctx, article, state, index, target, Move(events=(event,)))
         step = fix.steps[index]
         if step.kind == ACTION:
@@ -96,8 +93,10 @@ class GuidedFixHandler:
         self, ctx: TurnContext, article: Article, state: DialogueState, index: int, step: Step
     ) -> Outcome:
         """A check's answer or a collect step's value, typed or clicked."""
-        branch = _picked(ctx, step)
+        branch = picked_branch(ctx.parse, step)
         value: str | None = branch.label if branch is not None else None
+        if step.kind == COLLECT and branch is not None:  # stored as typed answers are
+            value = read_answer(branch.label, step.format, None) or branch.label
         if step.kind == COLLECT and branch is None:
             value = read_answer(ctx.parse.text, step.format, step.pattern)
             if value is not None and step.branches:
@@ -106,6 +105,8 @@ class GuidedFixHandler:
         if step.kind == COLLECT and value is not None and not step.branches:
             target = step.then or Target(NEXT)
         if target is None or value is None:
+            if _new_request(ctx):  # not an answer but another question: answer that
+                return self._leave(ctx, article, state)
             return self._again(ctx, article, state, index, step)
         if step.kind == COLLECT and step.collect:
             state = state.evolve(entities={**state.entities, step.collect: value})
@@ -114,20 +115,37 @@ class GuidedFixHandler:
 
     @staticmethod
     def _again(
-        ctx: TurnContext, article: Article, state: DialogueState, index: int, step: Step
+        ctx: TurnContext,
+        article: Article,
+        state: DialogueState,
+        index: int,
+        step: Step,
+        lead: str | None = None,
     ) -> Outcome:
-        """Not an answer to this step: say what would be, and ask again."""
-        if step.kind == COLLECT and not step.branches:
-            lead = f"That doesn't look like {describe(step.format, step.pattern)}."
-        else:
-            lead = NOT_AN_ANSWER
-        hint = ' (or say "skip" to go on without it)'
-        replies = step_replies(ctx, article, index, state.trail)
-        again = replace(replies[-1], text=f"{lead} {question_of(step)}{hint}")
+        """Not an answer to this step: say what would be, and ask again; after two
+        misses in a row, offer a person instead of asking a third time."""
+        misses = state.fallbacks + 1
         event = Event("fix_unclear", {"article_id": article.id, "step_id": step.id})
+        if misses >= 2 and lead is None:
+            reply, offered = offer_handoff(state, STILL_LOST)
+            return Outcome((reply,), offered.evolve(fallbacks=0), (event,))
+        if lead is None and step.kind == COLLECT and not step.branches:
+            lead = f"That doesn't look like {describe(step.format, step.pattern)}."
+        hint = "" if _skip_target(step) is None else ' (or say "skip" to go on without it)'
+        replies = step_replies(ctx, article, index, state.trail)
+        again = replace(replies[-1], text=f"{lead or NOT_AN_ANSWER} {question_of(step)}{hint}")
         fix = article.guided_fix
         assert fix is not None
-        return Outcome((again,), waiting_state(state, fix, index), (event,))
+        waiting = waiting_state(state, fix, index).evolve(fallbacks=misses if lead is None else 0)
+        return Outcome((again,), waiting, (event,))
+
+    @staticmethod
+    def _leave(ctx: TurnContext, article: Article, state: DialogueState) -> Outcome:
+        """Answer the new question; the fix is left (asking for it again restarts it)."""
+        left = Event("fix_left", {"article_id": article.id, "step_id": state.step_id})
+        outcome = KbAnswerHandler().handle(replace(ctx, state=state.idle(fallbacks=0)))
+        note = TextReply(LEFT.format(title=article.title))
+        return replace(outcome, replies=(note, *outcome.replies), events=(left, *outcome.events))
 
     @staticmethod
     def _back(ctx: TurnContext, article: Article, fix: GuidedFix, state: DialogueState) -> Outcome:
@@ -144,40 +162,18 @@ class GuidedFixHandler:
         return Outcome(replies, waiting_state(back, fix, previous), (event,))
 
 
-def _skip_target(step: Step) -> Target:
-    """Skipping passes on as "no" would: the next step in order, or the action's Then."""
-    return step.then if step.kind == ACTION and step.then else Target(NEXT)
+def _skip_target(step: Step) -> Target | None:
+    """Where "skip" leads: on as "no" would for an action, `Then:` for a collect step;
+    at a question whose answers branch, the catch-all answer ("Something else"), or
+    nowhere: the next step in the file may belong to another branch."""
+    if step.kind == ACTION:
+        return step.then or Target(NEXT)
+    if not step.branches:
+        return step.then or Target(NEXT)
+    catch_all = next((b for b in step.branches if b.label.casefold() in CATCH_ALL), None)
+    return catch_all.target if catch_all is not None else None
 
 
-def _picked(ctx: TurnContext, step: Step) -> Branch | None:
-    """The answer clicked, or the one the typed text names unambiguously."""
-    clicked = ctx.parse.entity("fix")
-    if clicked is not None:
-        position = int(clicked) if clicked.isdigit() else -1
-        return step.branches[position] if 0 <= position < len(step.branches) else None
-    return match_branch(ctx.parse.text, ctx.parse.intent, step.branches)
-
-
-def _words(text: str) -> list[str]:
-    return re.findall(r"[\w.]+", text.casefold())
-
-
-def match_branch(text: str, intent: str | None, branches: tuple[Branch, ...]) -> Branch | None:
-    """Typed text → an answer: its label, a number from the list, or yes/no by intent."""
-    words = _words(text)
-    if len(words) == 1 and words[0].isdigit() and 1 <= int(words[0]) <= len(branches):
-        return branches[int(words[0]) - 1]
-    exact = [b for b in branches if _words(b.label) == words]
-    if exact:
-        return exact[0]
-    for polar, starts in ((AFFIRM, "yes"), (DENY, "no")):
-        found = [b for b in branches if _words(b.label)[:1] == [starts]]
-        if intent == polar and len(found) == 1:
-            return found[0]
-    said = set(words)
-    partial = [b for b in branches if said and set(_words(b.label)) <= said]
-    if len(partial) == 1:
-        return partial[0]
-    contained = [b for b in branches if said and said <= set(_words(b.label))]
-    return contained[0] if len(contained) == 1 else None
-
+def _new_request(ctx: TurnContext) -> bool:
+    """A message that asks something else rather than answering: "how do I ...?"."""
+    return ctx.parse.intent in (ASK_HOWTO, REPORT_PROBLEM) and len(ctx.parse.text.split()) >= 3

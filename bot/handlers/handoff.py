@@ -19,7 +19,7 @@ from bot.dialogue.state import DialogueState, Flow
 from bot.handlers.base import Event, Outcome, TurnContext
 from bot.intents import AFFIRM, DENY, HANDOFF_ANSWER, REQUEST_HUMAN
 from bot.redact import redact
-from bot.tickets import TicketDraft, impact_and_urgency
+from bot.tickets import DONE, TicketDraft, impact_and_urgency
 from bot.types import Choice, ChoicesReply, TextReply, TicketReply
 
 ASK_SUMMARY = "Sure, I'll pass this to our support team. In one line, what do you need help with?"
@@ -96,7 +96,11 @@ class HandoffHandler:
     def handle(self, ctx: TurnContext) -> Outcome:
         state = ctx.state
         if state.ticket_id is not None:
-            return self._already_open(ctx, state.ticket_id)
+            earlier = ctx.tickets.get(state.ticket_id)
+            if earlier is None or earlier.status not in DONE:
+                return self._already_open(ctx, state.ticket_id)
+            # That ticket was resolved and the problem is back: a new ticket.
+            state = state.evolve(ticket_id=None, impact=None, urgency=None)
         flow, intent = state.flow, ctx.parse.intent
         if flow == Flow.HANDOFF_OFFER and intent == DENY:
             return self._declined(state)

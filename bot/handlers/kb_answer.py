@@ -16,7 +16,7 @@ from dataclasses import replace
 from bot.dialogue.state import DialogueState, Flow
 from bot.handlers.base import Event, Outcome, TurnContext
 from bot.handlers.common import FEEDBACK_CHOICES, fallback
-from bot.handlers.guided_fix import start_fix
+from bot.handlers.fix_steps import start_fix
 from bot.intents import ARTICLE_CHOICE_PREFIX, CHOOSE_ARTICLE, OUT_OF_SCOPE, REPORT_PROBLEM
 from bot.kb.articles import Article
 from bot.kb.base import SearchHit

@@ -6,13 +6,16 @@ from datetime import UTC, datetime, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.dialogue.policy import HANDOFF_FLOWS
+from bot.dialogue.state import Flow
 from bot.handlers.base import Outcome, TurnContext
 from bot.handlers.handoff import ASK_NEW_SUMMARY, BACK_TO_TICKET
 from bot.sla import SlaPolicies
-from bot.tickets import Ticket, ticket_sla
+from bot.tickets import Ticket, ticket_clock, ticket_sla
 from bot.types import ChoicesReply, Reply, TextReply, TicketReply
 
 MAX_LISTED = 5
+BACK_TO_FIX = "Back to the guided fix:"
+BACK_TO_FIX_TYPED = 'Back to the guided fix: answer the last question, or say "skip".'
 
 
 def user_zone(name: str | None) -> tuple[tzinfo, str]:
@@ -41,10 +44,10 @@ def describe(
     status = ticket_sla(ticket, sla, now)
     if status.paused:
         return f"{text} It is waiting for your reply; the clock restarts when you answer."
-    due = status.first_response_due if ticket.status == "new" else status.resolution_due
+    first = ticket_clock(ticket).first_response_at is None  # nobody has answered yet
+    due = status.first_response_due if first else status.resolution_due
     if due is None:
         return text
-    first = ticket.status == "new"
     if due < now:
         what = "A support agent should have answered" if first else "It should have been resolved"
         return f"{text} {what} by {when(due, now, zone)}; it is overdue."
@@ -91,12 +94,17 @@ class TicketStatusHandler:
     def handle(self, ctx: TurnContext) -> Outcome:
         number = ctx.parse.entity("ticket_number")
         replies = (self._one(ctx, number),) if number is not None else self._mine(ctx)
-        if ctx.state.flow in HANDOFF_FLOWS:
+        state = ctx.state
+        if state.flow in HANDOFF_FLOWS:
             # Asked in the middle of preparing a ticket: answer, then keep that question.
-            state = ctx.state
             if state.offered:
                 return Outcome((*replies, ChoicesReply(BACK_TO_TICKET, state.offered)), state)
             return Outcome((*replies, TextReply(ASK_NEW_SUMMARY)), state)
+        if state.flow in (Flow.GUIDED_FIX, Flow.FIX_ANSWER):
+            # In the middle of a guided fix: answer, and keep the step's question open.
+            if state.offered:
+                return Outcome((*replies, ChoicesReply(BACK_TO_FIX, state.offered)), state)
+            return Outcome((*replies, TextReply(BACK_TO_FIX_TYPED)), state)
         return Outcome(replies, ctx.state.idle(fallbacks=0))
 
     @staticmethod

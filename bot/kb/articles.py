@@ -20,7 +20,8 @@ from typing import Any
 import yaml
 
 from bot.kb.collect_formats import FORMATS
-from bot.kb.fixes import FixProblem, GuidedFix, Step, build_step, graph_problems
+from bot.kb.fix_graph import graph_problems
+from bot.kb.fixes import FixProblem, GuidedFix, Step, build_step
 
 CATEGORIES = ("installation", "troubleshooting", "howto", "faq")
 AUDIENCES = ("user", "admin", "editor", "agent")

@@ -190,15 +190,27 @@ def _read_lines(draft: _StepDraft, lines: Sequence[BodyLine]) -> None:
             if key in draft.controls:
                 draft.problems.append(FixProblem(line.number, f"'{key.title()}:' given twice"))
             draft.controls[key] = (control["value"].strip(), line.number)
-            in_answers = key in ("ask", "collect")
+            in_answers = key in ("ask", "collect", "format", "pattern")
             continue
         answer = None if line.in_code else ANSWER.match(line.raw)
         if in_answers and answer:
             draft.answers.append((answer["item"], line.number))
             continue
+        if answer and _looks_like_answer(answer["item"]):
+            draft.flag(
+                line.number,
+                f"'{answer['item']}' looks like an answer, but answers go right under "
+                "the step's 'Ask:' or 'Collect:' line",
+            )
         if line.raw.strip():
             in_answers = False
         draft.body.append(line.raw)
+
+
+def _looks_like_answer(item: str) -> bool:
+    """A list item of the form "label → #step" (not "Help → Check for updates")."""
+    parts = ARROW.split(item, maxsplit=1)
+    return len(parts) == 2 and isinstance(parse_target(_join_tier_words(parts[1])), Target)
 
 
 def _branches(draft: _StepDraft) -> tuple[Branch, ...]:
@@ -320,71 +332,3 @@ def build_step(
     if kind == ACTION and not step.body:
         draft.flag(line, f"guided-fix step '{step.title}' has no instructions")
     return step, draft.problems
-
-
-def graph_problems(steps: Sequence[Step]) -> list[FixProblem]:
-    """Unknown targets, duplicate ids, unreachable steps and loops without an exit."""
-    problems: list[FixProblem] = []
-    first_line: dict[str, int] = {}
-    for step in steps:
-        if step.id in first_line:
-            message = f"step id '#{step.id}' is also used on line {first_line[step.id]}"
-            problems.append(FixProblem(step.line, message))
-        first_line.setdefault(step.id, step.line)
-    index = {s.id: i for i, s in reversed(list(enumerate(steps)))}
-    edges: list[list[int | None]] = []
-    for i, step in enumerate(steps):
-        out: list[int | None] = []
-        for branch_line, target in _targets_with_lines(step):
-            if target.kind == STEP and target.step_id not in index:
-                known = ", ".join(f"#{s.id}" for s in steps)
-                problems.append(
-                    FixProblem(branch_line, f"unknown step '#{target.step_id}' (steps: {known})")
-                )
-                continue
-            if target.kind == STEP:
-                out.append(index[target.step_id or ""])
-            elif target.kind == NEXT:
-                out.append(i + 1 if i + 1 < len(steps) else None)
-            else:
-                out.append(None)  # the end of the fix: resolved, escalated or exhausted
-        edges.append(out)
-    problems += _unreachable(steps, edges) + _trapped(steps, edges)
-    return problems
-
-
-def _targets_with_lines(step: Step) -> list[tuple[int, Target]]:
-    found = [(b.line, b.target) for b in step.branches]
-    found += [(step.line, t) for t in step.targets()[len(step.branches) :]]
-    return found
-
-
-def _unreachable(steps: Sequence[Step], edges: list[list[int | None]]) -> list[FixProblem]:
-    seen, pending = {0}, [0]
-    while pending:
-        for target in edges[pending.pop()]:
-            if target is not None and target not in seen:
-                seen.add(target)
-                pending.append(target)
-    return [
-        FixProblem(step.line, f"step '{step.title}' cannot be reached from the first step")
-        for i, step in enumerate(steps)
-        if i not in seen
-    ]
-
-
-def _trapped(steps: Sequence[Step], edges: list[list[int | None]]) -> list[FixProblem]:
-    """Steps from which no answer ever ends the fix: a loop without an exit."""
-    exits = {i for i, out in enumerate(edges) if None in out}
-    changed = True
-    while changed:
-        changed = False
-        for i, out in enumerate(edges):
-            if i not in exits and any(t in exits for t in out):
-                exits.add(i)
-                changed = True
-    trapped = [i for i in range(len(steps)) if i not in exits]
-    if not trapped:
-        return []
-    names = ", ".join(f"'{steps[i].title}'" for i in trapped)
-    return [FixProblem(steps[trapped[0]].line, f"steps {names} loop without an exit")]

@@ -66,13 +66,28 @@ def sla_status(target: SlaTarget, clock: TicketClock, now: datetime) -> SlaStatu
     """The SLA of a ticket at `now`: due times, breaches, and whether to warn."""
     calendar = target.calendar
     paused = any(end is None for _, end in clock.pauses)
-    first_due = calendar.add(clock.opened_at, target.first_response, clock.pauses)
+    # Once answered, the first response's due time is settled: later pauses move only
+    # the resolution.
+    first_pauses = _before(clock.pauses, clock.first_response_at)
+    first_due = calendar.add(clock.opened_at, target.first_response, first_pauses)
     resolution_due = calendar.add(clock.opened_at, target.resolution, clock.pauses)
     first_breached = _breached(
-        calendar, clock, target.first_response, first_due, clock.first_response_at, now
+        calendar,
+        clock.opened_at,
+        first_pauses,
+        target.first_response,
+        first_due,
+        clock.first_response_at,
+        now,
     )
     resolution_breached = _breached(
-        calendar, clock, target.resolution, resolution_due, clock.resolved_at, now
+        calendar,
+        clock.opened_at,
+        clock.pauses,
+        target.resolution,
+        resolution_due,
+        clock.resolved_at,
+        now,
     )
     warning = False
     running = None
@@ -88,9 +103,21 @@ def sla_status(target: SlaTarget, clock: TicketClock, now: datetime) -> SlaStatu
     )
 
 
+def _before(pauses: tuple[Pause, ...], moment: datetime | None) -> tuple[Pause, ...]:
+    """The pauses, or the part of them, before `moment` (all of them without one)."""
+    if moment is None:
+        return pauses
+    return tuple(
+        (start, moment if end is None or end > moment else end)
+        for start, end in pauses
+        if start < moment
+    )
+
+
 def _breached(
     calendar: BusinessCalendar,
-    clock: TicketClock,
+    opened_at: datetime,
+    pauses: tuple[Pause, ...],
     allowed: timedelta,
     due: datetime | None,
     done_at: datetime | None,
@@ -98,7 +125,7 @@ def _breached(
 ) -> bool:
     end = done_at if done_at is not None else now
     if due is None:  # paused now: breached if the time used before the pause exceeded it
-        return calendar.between(clock.opened_at, end, clock.pauses) > allowed
+        return calendar.between(opened_at, end, pauses) > allowed
     return end > due
 
 

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 
 from bot.sla.config import SlaPolicies
 from bot.store import Store
-from bot.tickets import ticket_from_row, ticket_sla
+from bot.tickets import ticket_clock, ticket_from_row, ticket_sla
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,8 @@ def check_slas(store: Store, policies: SlaPolicies, now: datetime) -> list[SlaNo
                     log.warning("ticket #%d: SLA not computed: %s", ticket.id, error)
                     continue
                 target = policies.for_priority(ticket.priority)
-                running = "first_response" if ticket.status == "new" else "resolution"
+                answered = ticket_clock(ticket).first_response_at is not None
+                running = "resolution" if answered else "first_response"
                 kinds = []
                 running_breached = (
                     status.first_response_breached
@@ -68,7 +69,6 @@ def check_slas(store: Store, policies: SlaPolicies, now: datetime) -> list[SlaNo
                         continue
                     escalated = None
                     to = target.escalate_to
-                    # updated_at stays: it stands for the first response for now
                     if (
                         kind.endswith("_breached")
                         and to is not None

@@ -24,6 +24,7 @@ from connectors.web.openapi import openapi_document
 
 api = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 MAX_ID_LENGTH = 200
+LIMITS = {"channel": 32, "timezone": 64}  # the columns' sizes
 
 
 def assistant() -> Assistant:
@@ -51,12 +52,15 @@ def _optional_str(body: dict[str, Any], key: str) -> str | None:
     value = body.get(key)
     if value is None:
         return None
-    if not isinstance(value, str) or not value.strip() or len(value) > MAX_ID_LENGTH:
+    limit = LIMITS.get(key, MAX_ID_LENGTH)
+    if not isinstance(value, str) or not value.strip() or len(value) > limit:
         raise ApiError(
             400,
             "invalid_field",
-            f"'{key}' must be a non-empty string of at most {MAX_ID_LENGTH} characters",
+            f"'{key}' must be a non-empty string of at most {limit} characters",
         )
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise ApiError(400, "invalid_field", f"'{key}' must not contain control characters")
     return value.strip()
 
 

@@ -209,3 +209,18 @@ def test_collect_formats(text: str, fmt: str, value: str | None) -> None:
 def test_a_pattern_narrows_a_format() -> None:
     assert read_answer("3.12.1", "version", r"^3\.1[1-3]") == "3.12.1"
     assert read_answer("3.10.1", "version", r"^3\.1[1-3]") is None
+
+
+def test_answers_may_follow_format_and_pattern_lines(tmp_path: Path) -> None:
+    fix = (
+        "### Which system? {#os}\nIt matters.\n\nCollect: os\nFormat: os\n"
+        "- Linux → #linux\n- Windows → escalate tier 2\n\n### Linux {#linux}\nDo it.\n"
+    )
+    article = parse_article(write(tmp_path, fix))
+    assert article.guided_fix is not None and article.guided_fix.runnable
+    assert [b.label for b in article.guided_fix.steps[0].branches] == ["Linux", "Windows"]
+
+
+def test_an_answer_outside_a_question_is_reported(tmp_path: Path) -> None:
+    fix = "### A {#a}\nDo it.\n\n- Yes → #b\n\n### B {#b}\nX.\n"
+    assert any("looks like an answer" in p for p in problems(tmp_path, fix))

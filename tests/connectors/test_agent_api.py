@@ -230,3 +230,40 @@ def test_the_clock_reads_first_response_pauses_and_resolution_from_history() -> 
     assert ticket_clock(done).resolved_at == hours(6)
     assert not ticket_sla(done, parse_sla(None), hours(30)).resolution_breached
     assert "your time" in describe(resumed, parse_sla(None), hours(5), "Europe/Paris")
+
+
+def test_after_an_agents_reply_the_bot_speaks_of_the_resolution(agent_client) -> None:  # type: ignore[no-untyped-def]
+    conversation_id, ticket_id = make_ticket(agent_client)
+    url = f"/api/v1/tickets/{ticket_id}"
+    before = agent_client.get(url, headers=TOKEN).get_json()["sla"]
+    agent_client.post(f"{url}/replies", json={"text": "On it."}, headers=TOKEN)
+    ask = {"text": f"when will someone answer ticket {ticket_id}"}
+    replies = agent_client.post(messages_url(conversation_id), json=ask).get_json()["replies"]
+    [answer] = [r for r in replies if r["type"] == "ticket"]
+    assert "should be resolved by" in answer["text"] and "should answer" not in answer["text"]
+    paused = agent_client.patch(url, json={"status": "pending"}, headers=TOKEN).get_json()["sla"]
+    assert paused["first_response_due"] == before["first_response_due"], "settled once answered"
+    assert paused["resolution_due"] is None
+
+
+def test_control_characters_and_long_fields_are_refused_or_cleaned(agent_client) -> None:  # type: ignore[no-untyped-def]
+    conversation_id, ticket_id = make_ticket(agent_client)
+    url = f"/api/v1/tickets/{ticket_id}/replies"
+    answer = agent_client.post(url, json={"text": "x\u0000y", "agent": "Bob"}, headers=TOKEN)
+    assert answer.status_code == 201, answer.get_json()  # the NUL is dropped, not stored
+    assert bot_lines(agent_client, conversation_id)[-1].endswith(": x y")
+    bad_agent = agent_client.post(url, json={"text": "hi", "agent": "Bo\u0000b"}, headers=TOKEN)
+    assert_error(bad_agent, 400, "invalid_field")
+    long = agent_client.post("/api/v1/conversations", json={"channel": "c" * 33})
+    assert_error(long, 400, "invalid_field")
+    nul = agent_client.post("/api/v1/conversations", json={"channel": "we\u0000b"})
+    assert_error(nul, 400, "invalid_field")
+
+
+def test_a_resolved_ticket_lets_the_user_open_a_new_one(agent_client) -> None:  # type: ignore[no-untyped-def]
+    conversation_id, ticket_id = make_ticket(agent_client)
+    agent_client.patch(f"/api/v1/tickets/{ticket_id}", json={"status": "resolved"}, headers=TOKEN)
+    assert "open a new ticket" in bot_lines(agent_client, conversation_id)[-1]
+    send = api_sender(agent_client, conversation_id)
+    second = open_ticket(send, send({"text": "I need to talk to a human"}))
+    assert second["ticket_id"] != ticket_id

@@ -1,0 +1,80 @@
+"""The guided-fix graph checks: unknown targets, duplicate ids, unreachable steps, and
+loops without an exit (steps from which no answer ever ends the fix).
+
+Kept apart from the parser (`bot.kb.fixes`): these need every step, and read the
+steps' targets, never the text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.kb.fixes import NEXT, STEP, FixProblem, Step, Target
+
+
+def graph_problems(steps: Sequence[Step]) -> list[FixProblem]:
+    """Unknown targets, duplicate ids, unreachable steps and loops without an exit."""
+    problems: list[FixProblem] = []
+    first_line: dict[str, int] = {}
+    for step in steps:
+        if step.id in first_line:
+            message = f"step id '#{step.id}' is also used on line {first_line[step.id]}"
+            problems.append(FixProblem(step.line, message))
+        first_line.setdefault(step.id, step.line)
+    index = {s.id: i for i, s in reversed(list(enumerate(steps)))}
+    edges: list[list[int | None]] = []
+    for i, step in enumerate(steps):
+        out: list[int | None] = []
+        for branch_line, target in _targets_with_lines(step):
+            if target.kind == STEP and target.step_id not in index:
+                known = ", ".join(f"#{s.id}" for s in steps)
+                problems.append(
+                    FixProblem(branch_line, f"unknown step '#{target.step_id}' (steps: {known})")
+                )
+                continue
+            if target.kind == STEP:
+                out.append(index[target.step_id or ""])
+            elif target.kind == NEXT:
+                out.append(i + 1 if i + 1 < len(steps) else None)
+            else:
+                out.append(None)  # the end of the fix: resolved, escalated or exhausted
+        edges.append(out)
+    problems += _unreachable(steps, edges) + _trapped(steps, edges)
+    return problems
+
+
+def _targets_with_lines(step: Step) -> list[tuple[int, Target]]:
+    found = [(b.line, b.target) for b in step.branches]
+    found += [(step.line, t) for t in step.targets()[len(step.branches) :]]
+    return found
+
+
+def _unreachable(steps: Sequence[Step], edges: list[list[int | None]]) -> list[FixProblem]:
+    seen, pending = {0}, [0]
+    while pending:
+        for target in edges[pending.pop()]:
+            if target is not None and target not in seen:
+                seen.add(target)
+                pending.append(target)
+    return [
+        FixProblem(step.line, f"step '{step.title}' cannot be reached from the first step")
+        for i, step in enumerate(steps)
+        if i not in seen
+    ]
+
+
+def _trapped(steps: Sequence[Step], edges: list[list[int | None]]) -> list[FixProblem]:
+    """Steps from which no answer ever ends the fix: a loop without an exit."""
+    exits = {i for i, out in enumerate(edges) if None in out}
+    changed = True
+    while changed:
+        changed = False
+        for i, out in enumerate(edges):
+            if i not in exits and any(t in exits for t in out):
+                exits.add(i)
+                changed = True
+    trapped = [i for i in range(len(steps)) if i not in exits]
+    if not trapped:
+        return []
+    names = ", ".join(f"'{steps[i].title}'" for i in trapped)
+    return [FixProblem(steps[trapped[0]].line, f"steps {names} loop without an exit")]
