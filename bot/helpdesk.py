@@ -53,6 +53,8 @@ class TicketSystem(Protocol):
     """One external helpdesk. Called from the outbox worker, never inside a turn."""
 
     name: str
+    # Optionally, `retry_floor: float`: the fewest seconds between attempts, for a
+    # system whose `find` may not see a ticket created moments before (Jira).
 
     def create(self, ticket: Ticket, idempotency_key: str) -> ExternalTicket:
         """Create the ticket. The key is the same on every retry of the same ticket."""

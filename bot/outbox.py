@@ -10,7 +10,8 @@ helpdesk is down. `HelpdeskSync.deliver_due` sends what is due:
   helpdesk whether an earlier attempt got through (`find`), so a timeout after the
   helpdesk created the ticket never makes a second one;
 - a failure waits 2, 4, 8 ... seconds (with jitter, at most `max_backoff`), or as
-  long as the helpdesk's Retry-After said; a rejection (bad credentials, a refused
+  long as the helpdesk's Retry-After said, and never less than the system's
+  `retry_floor` (Jira's search lags behind its writes); a rejection (bad credentials, a refused
   field) waits the longest, since it needs an admin, and is logged as an error.
 
 `poll_statuses` asks the helpdesk for the status of delivered tickets and applies
@@ -169,6 +170,7 @@ class HelpdeskSync:
                 wait = asked if asked is not None else backoff(
                     row.attempts, self._base, self._max, self._jitter
                 )
+            wait = max(wait, float(getattr(self.system, "retry_floor", 0.0)))
             row.next_attempt_at = self._clock() + timedelta(seconds=min(wait, self._max))
             row.last_error = str(error)[:2000]
             attempts, ticket_id = row.attempts, row.ticket_id

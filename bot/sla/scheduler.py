@@ -75,6 +75,8 @@ def check_slas(store: Store, policies: SlaPolicies, now: datetime) -> list[SlaNo
                         and tx.raise_tier(ticket.id, to)
                     ):
                         escalated = to
+                        change = {"field": "tier", "from": ticket.tier, "to": to, "sla": kind}
+                        tx.add_ticket_event(ticket.id, "change", "system", None, change, now)
                     notices.append(SlaNotice(ticket.id, kind, escalated))
         if len(rows) < PAGE:
             return notices

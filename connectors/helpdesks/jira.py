@@ -42,6 +42,9 @@ class JiraServiceManagement:
     """One JSM Cloud site (`https://<site>.atlassian.net`), one service desk and request type."""
 
     name = "jira"
+    # Jira's search is eventually consistent: a request created a moment ago may not
+    # be found yet, so the outbox waits at least this long before a retry's `find`.
+    retry_floor = 30.0
 
     def __init__(
         self,

@@ -78,6 +78,13 @@ def test_warnings_and_breaches_are_recorded_once_and_escalate(database_url: str)
         (p2, "first_response_breached", 2)
     ]
     assert tier(store, p2) == 2 and tier(store, p3) == 1
+    with store.transaction() as tx:
+        [change] = [e for e in tx.ticket_events(p2) if e.kind == "change"]
+        assert (change.actor, change.data["to"], change.data["sla"]) == (
+            "system",
+            2,
+            "first_response_breached",
+        )
     # 9 h in: P3's 8 h first response breached too (its policy does not escalate).
     notices = check_slas(store, POLICIES, OPENED + timedelta(hours=9))
     assert [(n.ticket_id, n.kind, n.escalated_to) for n in notices] == [
