@@ -155,10 +155,12 @@ class Engine:
             self._record_outcome(tx, row, outcome)
         return list(outcome.replies)
 
-    def conversation(self, conversation_id: str) -> ConversationView:
+    def conversation(self, conversation_id: str, after: int = 0) -> ConversationView:
+        """The transcript; with `after` (a seq), only what came since: a channel that
+        polls for agent replies and ticket updates asks for the new lines only."""
         with self.store.transaction() as tx:
             row = tx.conversation(conversation_id)
-            messages = [transcript_entry(m) for m in tx.messages(conversation_id)]
+            messages = [transcript_entry(m) for m in tx.messages(conversation_id, after)]
             return ConversationView(
                 row.id, row.channel, row.user_id, row.created_at.isoformat(), messages
             )

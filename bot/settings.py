@@ -60,6 +60,9 @@ class Settings:
     helpdesk_request_type_id: str = ""
     helpdesk_deliver_interval: float = 5.0  # seconds between outbox passes
     helpdesk_poll_interval: float = 60.0  # seconds between status polls; 0: never
+    # Sites whose pages embed the chat widget ("https://www.example.com"): the only
+    # origins the conversation endpoints answer cross-origin requests from.
+    widget_origins: tuple[str, ...] = ()
 
     @property
     def effective_database_url(self) -> str:
@@ -167,6 +170,25 @@ def _parse_service_url(value: Any) -> str:
     return url
 
 
+def _parse_origins(value: Any) -> tuple[str, ...]:
+    """Origins, comma-separated (environment) or a list (TOML): scheme://host[:port]."""
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list | tuple):
+        raise ValueError("expected origins such as https://www.example.com, comma-separated")
+    origins = []
+    for item in items:
+        origin = str(item).strip().rstrip("/")
+        if not origin:
+            continue
+        parts = urlsplit(origin)
+        if origin == "*":
+            raise ValueError("'*' would let any site use the widget's API: list the origins")
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.path:
+            raise ValueError(f"{origin!r} is not an origin (scheme://host[:port], no path)")
+        origins.append(origin)
+    return tuple(origins)
+
+
 def _parse_token(value: Any) -> str:
     token = _parse_str(value)
     if any(ord(c) < 32 or ord(c) == 127 for c in token):
@@ -237,6 +259,7 @@ PARSERS: Mapping[str, Callable[[Any], Any]] = {
     "helpdesk_request_type_id": _parse_str,
     "helpdesk_deliver_interval": _parse_interval,
     "helpdesk_poll_interval": _parse_interval,
+    "widget_origins": _parse_origins,
 }
 
 

@@ -105,10 +105,10 @@ def ticket_clock(ticket: Ticket) -> TicketClock:
     The first response is the first agent reply or the first move out of "new"; the
     clock pauses from each move to "pending" (waiting on the user) until the next
     move; the resolution is the last move to resolved or closed, if it stays there.
-    A ticket without history (made before history was kept) counts as answered, and
-    if resolved as resolved, at its last update.
+    A ticket without status history (made before history was kept) counts as
+    answered, and if resolved as resolved, at its last update.
     """
-    if not ticket.history:
+    if not any(e.kind == "status" for e in ticket.history):  # made before history was kept
         answered_at = ticket.updated_at if ticket.status != "new" else None
         resolved_at = ticket.updated_at if ticket.status in DONE else None
         return TicketClock(ticket.created_at, (), answered_at, resolved_at)

@@ -200,7 +200,8 @@ def finish(
     """The end of the fix: resolved, escalated to a ticket, or out of steps."""
     if target.kind == RESOLVED:
         done = Event("fix_resolved", {"article_id": article.id})
-        return Outcome((*move.replies, TextReply(GLAD)), state.idle(), (*move.events, done))
+        solved = state.idle(problem=None, problem_intent=None)  # a new ticket needs new words
+        return Outcome((*move.replies, TextReply(GLAD)), solved, (*move.events, done))
     if target.kind == ESCALATE:
         event = Event(
             "fix_escalated",

@@ -95,10 +95,11 @@ class Transaction:
         self.session.add(row)
         return row
 
-    def messages(self, conversation_id: str) -> list[MessageRow]:
+    def messages(self, conversation_id: str, after: int = 0) -> list[MessageRow]:
+        """The transcript in order; with `after`, only the lines after that seq."""
         query = (
             select(MessageRow)
-            .where(MessageRow.conversation_id == conversation_id)
+            .where(MessageRow.conversation_id == conversation_id, MessageRow.seq > after)
             .order_by(MessageRow.seq)
         )
         return list(self.session.scalars(query))

@@ -10,6 +10,7 @@ from connectors.helpdesks import build_ticket_system
 from connectors.web.api import api
 from connectors.web.errors import register_error_handlers
 from connectors.web.pages import make_markdown, pages
+from connectors.web.widget import allow_widget_origins, widget
 
 MAX_BODY_BYTES = 256 * 1024
 
@@ -36,6 +37,8 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
     app.extensions["tier0.markdown"] = make_markdown()
     app.register_blueprint(api)
     app.register_blueprint(pages)
+    app.register_blueprint(widget)
+    app.after_request(allow_widget_origins)
     register_error_handlers(app)
 
     @app.after_request

@@ -135,8 +135,11 @@ def post_message(conversation_id: str) -> Response:
 
 @api.get("/conversations/<conversation_id>")
 def get_conversation(conversation_id: str) -> Response:
+    after = request.args.get("after", "0")
+    if not (after.isascii() and after.isdigit() and len(after) < 10):
+        raise ApiError(400, "invalid_field", "'after' must be a message seq (0 or more)")
     try:
-        view = assistant().engine.conversation(conversation_id)
+        view = assistant().engine.conversation(conversation_id, int(after))
     except ConversationNotFound:
         raise ApiError(
             404, "conversation_not_found", f"no conversation {conversation_id!r}"

@@ -324,8 +324,21 @@ def _paths() -> dict[str, Any]:
         "/api/v1/conversations/{conversation_id}": {
             "get": {
                 "summary": "The conversation's transcript",
-                "parameters": [conversation_id],
-                "responses": {"200": _json(_ref("Conversation"), "Transcript"), **_errors(404)},
+                "description": "With ?after=SEQ, only the messages since that one: a widget "
+                "polls this for agent replies and ticket updates.",
+                "parameters": [
+                    conversation_id,
+                    {
+                        "name": "after",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "integer", "minimum": 0},
+                    },
+                ],
+                "responses": {
+                    "200": _json(_ref("Conversation"), "Transcript"),
+                    **_errors(400, 404),
+                },
             }
         },
         "/api/v1/tickets/{ticket_id}": {
