@@ -32,7 +32,7 @@ class StepRecord:
     article_id: str
     step: int  # 1-based position in the article, as the editor numbers the steps
     title: str
-    outcome: str  # fixed | not_fixed | skipped | answered | resolved | escalate
+    outcome: str  # fixed | not_fixed | skipped | answered | handed_off | resolved | escalate
     answer: str | None = None  # the answer picked or the value collected
     step_id: str = ""
 

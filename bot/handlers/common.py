@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from bot.dialogue.state import DialogueState, Flow
 from bot.handlers.base import Event, Outcome, TurnContext
 from bot.types import Choice, ChoicesReply, TextReply
@@ -19,6 +21,16 @@ REPHRASE = (
     '"how do I install Tier0 on Windows", "the server won\'t start", or "talk to a human".'
 )
 STILL_LOST = "I'm still not sure I understand."
+_QUESTION_START = re.compile(
+    r"(?i)^\W*(how|what|why|where|when|which|who|can|could|should|does|do|is|are|will)\b"
+)
+
+
+def looks_like_question(text: str) -> bool:
+    """A message that asks something ("how do I install it on Windows?") rather than
+    answering a question the bot asked ("Windows", "it says error 809")."""
+    words = text.split()
+    return len(words) >= 4 and (text.rstrip().endswith("?") or bool(_QUESTION_START.match(text)))
 
 
 def offer_handoff(state: DialogueState, lead: str) -> tuple[ChoicesReply, DialogueState]:

@@ -47,7 +47,20 @@ def picked_branch(parse: Parse, step: Step) -> Branch | None:
     return match_branch(parse.text, parse.intent, step.branches)
 
 
+UNSURE = re.compile(
+    r"(?i)\b(i )?(don'?t|do not) know\b|\bnot sure\b|\bno idea\b|\bnone of (these|them)\b|"
+    r"^\W*(other|something else|neither|none)\W*$"
+)
+CATCH_ALL = frozenset({"other", "something else", "none of these", "anything else", "not sure"})
+
+
+def catch_all(branches: tuple[Branch, ...]) -> Branch | None:
+    return next((b for b in branches if b.label.casefold() in CATCH_ALL), None)
+
+
 def match_branch(text: str, intent: str | None, branches: tuple[Branch, ...]) -> Branch | None:
+    if UNSURE.search(text) and catch_all(branches) is not None:
+        return catch_all(branches)  # "I don't know" at a question with "Something else"
     said = words(text)
     number = re.fullmatch(r"\s*(\d+)[.)]?\s*", text)
     if number and 1 <= int(number.group(1)) <= len(branches):

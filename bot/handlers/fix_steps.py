@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from bot.dialogue.state import DialogueState, Flow, StepRecord
 from bot.handlers.base import Event, Outcome, TurnContext
 from bot.handlers.common import FIX_CHOICES, offer_handoff
+from bot.handlers.fix_answers import catch_all
 from bot.handlers.handoff import start_handoff
 from bot.intents import FIX_CHOICE_PREFIX
 from bot.kb.articles import Article, link_articles
@@ -35,6 +36,8 @@ EXHAUSTED = "I'm sorry, those steps didn't fix it."
 GLAD = "Great, glad that fixed it! Anything else I can help with?"
 ESCALATING = "This one needs a support agent, so I'll open a ticket for them."
 HUMAN = Choice("human", "Talk to a human")
+# Collect formats that are also NLU entity types, whose values the NLU normalised.
+ENTITY_FORMATS = frozenset({"version", "os", "email", "error_code"})
 INTRO = (
     "Let's try to fix it together, one step at a time. "
     'You can say "skip", "back" or "start over" at any step.'
@@ -58,10 +61,12 @@ def is_linear(fix: GuidedFix) -> bool:
 
 
 def step_heading(fix: GuidedFix, index: int, trail: tuple[str, ...]) -> str:
+    """"Step 2 of 5" where that is true on every path; a branching fix has no such
+    count (paths differ, and answered steps are passed), so its steps show their title."""
     step = fix.steps[index]
     if is_linear(fix):
         return f"Step {index + 1} of {len(fix.steps)}: **{step.title}**"
-    return f"Step {len(trail) + 1}: **{step.title}**"
+    return f"**{step.title}**"
 
 
 def branch_choices(step: Step) -> tuple[Choice, ...]:
@@ -173,7 +178,13 @@ def _known_value(state: DialogueState, step: Step) -> tuple[str, str, Target] | 
     where it leads."""
     if step.kind != COLLECT or not step.collect or step.collect not in state.entities:
         return None
-    value = read_answer(state.entities[step.collect], step.format, step.pattern)
+    given = state.entities[step.collect]
+    if step.format in ENTITY_FORMATS and step.format == step.collect:
+        # The NLU normalised it already, by the same rules; "809" from "error 809" is
+        # an error code even though "809" typed alone would not read as one.
+        value = read_answer(given, "text", step.pattern)
+    else:
+        value = read_answer(given, step.format, step.pattern)
     if value is None:
         return None
     if not step.branches:
@@ -188,10 +199,9 @@ def branch_for_value(step: Step, value: str) -> Branch | None:
     for branch in step.branches:
         if branch.label.casefold() == wanted:
             return branch
-    return next((b for b in step.branches if b.label.casefold() in CATCH_ALL), None)
+    return catch_all(step.branches)
 
 
-CATCH_ALL = frozenset({"other", "something else", "none of these", "anything else"})
 
 
 def finish(

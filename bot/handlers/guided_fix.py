@@ -13,10 +13,9 @@ from dataclasses import replace
 from bot.dialogue.commands import BACK, RESTART, SKIP, fix_command
 from bot.dialogue.state import DialogueState
 from bot.handlers.base import Event, Outcome, TurnContext
-from bot.handlers.common import STILL_LOST, fallback, offer_handoff
-from bot.handlers.fix_answers import picked_branch
+from bot.handlers.common import STILL_LOST, fallback, looks_like_question, offer_handoff
+from bot.handlers.fix_answers import catch_all, picked_branch
 from bot.handlers.fix_steps import (
-    CATCH_ALL,
     Move,
     arrive,
     branch_for_value,
@@ -93,6 +92,8 @@ class GuidedFixHandler:
         self, ctx: TurnContext, article: Article, state: DialogueState, index: int, step: Step
     ) -> Outcome:
         """A check's answer or a collect step's value, typed or clicked."""
+        if ctx.parse.intent != FIX_ANSWER and _new_request(ctx):
+            return self._leave(ctx, article, state)  # asks something else: answer that
         branch = picked_branch(ctx.parse, step)
         value: str | None = branch.label if branch is not None else None
         if step.kind == COLLECT and branch is not None:  # stored as typed answers are
@@ -105,8 +106,6 @@ class GuidedFixHandler:
         if step.kind == COLLECT and value is not None and not step.branches:
             target = step.then or Target(NEXT)
         if target is None or value is None:
-            if _new_request(ctx):  # not an answer but another question: answer that
-                return self._leave(ctx, article, state)
             return self._again(ctx, article, state, index, step)
         if step.kind == COLLECT and step.collect:
             state = state.evolve(entities={**state.entities, step.collect: value})
@@ -129,7 +128,7 @@ class GuidedFixHandler:
         if misses >= 2 and lead is None:
             reply, offered = offer_handoff(state, STILL_LOST)
             return Outcome((reply,), offered.evolve(fallbacks=0), (event,))
-        if lead is None and step.kind == COLLECT and not step.branches:
+        if lead is None and step.kind == COLLECT and (step.format or step.pattern):
             lead = f"That doesn't look like {describe(step.format, step.pattern)}."
         hint = "" if _skip_target(step) is None else ' (or say "skip" to go on without it)'
         replies = step_replies(ctx, article, index, state.trail)
@@ -170,10 +169,10 @@ def _skip_target(step: Step) -> Target | None:
         return step.then or Target(NEXT)
     if not step.branches:
         return step.then or Target(NEXT)
-    catch_all = next((b for b in step.branches if b.label.casefold() in CATCH_ALL), None)
-    return catch_all.target if catch_all is not None else None
+    fallback_answer = catch_all(step.branches)
+    return fallback_answer.target if fallback_answer is not None else None
 
 
 def _new_request(ctx: TurnContext) -> bool:
     """A message that asks something else rather than answering: "how do I ...?"."""
-    return ctx.parse.intent in (ASK_HOWTO, REPORT_PROBLEM) and len(ctx.parse.text.split()) >= 3
+    return ctx.parse.intent in (ASK_HOWTO, REPORT_PROBLEM) and looks_like_question(ctx.text)

@@ -15,8 +15,9 @@ from __future__ import annotations
 import re
 from dataclasses import asdict
 
-from bot.dialogue.state import DialogueState, Flow
+from bot.dialogue.state import DialogueState, Flow, StepRecord
 from bot.handlers.base import Event, Outcome, TurnContext
+from bot.handlers.common import looks_like_question
 from bot.intents import AFFIRM, DENY, HANDOFF_ANSWER, REQUEST_HUMAN
 from bot.redact import redact
 from bot.tickets import DONE, TicketDraft, impact_and_urgency
@@ -94,7 +95,7 @@ BACK_TO_TICKET = "Shall we go on with your new ticket?"
 
 class HandoffHandler:
     def handle(self, ctx: TurnContext) -> Outcome:
-        state = ctx.state
+        state = with_step_handed_off(ctx, ctx.state)
         if state.ticket_id is not None:
             earlier = ctx.tickets.get(state.ticket_id)
             if earlier is None or earlier.status not in DONE:
@@ -105,7 +106,11 @@ class HandoffHandler:
         if flow == Flow.HANDOFF_OFFER and intent == DENY:
             return self._declined(state)
         asking = flow in (Flow.HANDOFF_SUMMARY, Flow.HANDOFF_IMPACT, Flow.HANDOFF_URGENCY)
-        if asking and (intent == DENY or CANCEL.match(ctx.text)):
+        level_named = flow in (Flow.HANDOFF_IMPACT, Flow.HANDOFF_URGENCY) and (
+            self._answer(ctx, "impact" if flow == Flow.HANDOFF_IMPACT else "urgency")
+            is not None
+        )  # "not urgent" reads as a "no", but it answers the question
+        if asking and not level_named and (intent == DENY or CANCEL.match(ctx.text)):
             return self._declined(state)
         if flow == Flow.HANDOFF_SUMMARY and intent == REQUEST_HUMAN:
             # Asked for a person again instead of a summary: don't ask a third time.
@@ -179,7 +184,7 @@ class HandoffHandler:
         picked = ctx.parse.entity("handoff")
         if picked is not None and picked.startswith(f"{name}:"):
             return picked.split(":", 1)[1]
-        if ctx.parse.intent == HANDOFF_ANSWER:
+        if ctx.parse.intent == HANDOFF_ANSWER or looks_like_question(ctx.text):
             return None
         for level, pattern in TYPED_LEVELS[name]:
             if pattern.search(ctx.text):
@@ -291,6 +296,21 @@ class HandoffHandler:
         event = Event("ticket_created", {"ticket_id": ticket.id, "priority": ticket.priority})
         done = state.idle(ticket_id=ticket.id, fallbacks=0, offered=())
         return Outcome((reply,), done, (event,))
+
+
+def with_step_handed_off(ctx: TurnContext, state: DialogueState) -> DialogueState:
+    """Asked for a person in the middle of a guided fix: the step they were on goes
+    into the ticket's steps tried, as handed off."""
+    if state.flow not in (Flow.GUIDED_FIX, Flow.FIX_ANSWER) or not state.article_id:
+        return state
+    article = ctx.kb.get(state.article_id)
+    fix = article.guided_fix if article is not None else None
+    index = fix.index_of(state.step_id) if fix is not None and state.step_id else None
+    if article is None or fix is None or index is None:
+        return state
+    step = fix.steps[index]
+    record = StepRecord(article.id, index + 1, step.title, "handed_off", None, step.id)
+    return state.evolve(steps_tried=(*state.steps_tried, record))
 
 
 def start_handoff(ctx: TurnContext, state: DialogueState) -> Outcome:

@@ -186,7 +186,9 @@ def _guided_fix(scanned: list[Line]) -> GuidedFix | None:
             current, body = line, []
         elif current:
             body.append(line)
-    problems += graph_problems(steps) if steps else []
+    # The graph checks only on steps that parsed cleanly: a broken target would
+    # otherwise also report every step behind it as unreachable or looping.
+    problems += graph_problems(steps) if steps and not problems else []
     return GuidedFix(tuple(steps), scanned[start].number, tuple(problems))
 
 

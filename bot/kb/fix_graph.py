@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.kb.fixes import NEXT, STEP, FixProblem, Step, Target
+from bot.kb.fixes import ACTION, NEXT, STEP, FixProblem, Step, Target
 
 
 def graph_problems(steps: Sequence[Step]) -> list[FixProblem]:
@@ -40,6 +40,8 @@ def graph_problems(steps: Sequence[Step]) -> list[FixProblem]:
                 out.append(None)  # the end of the fix: resolved, escalated or exhausted
         edges.append(out)
     problems += _unreachable(steps, edges) + _trapped(steps, edges)
+    if not problems:
+        problems += _no_way_out_but_yes(steps, edges)
     return problems
 
 
@@ -63,8 +65,8 @@ def _unreachable(steps: Sequence[Step], edges: list[list[int | None]]) -> list[F
     ]
 
 
-def _trapped(steps: Sequence[Step], edges: list[list[int | None]]) -> list[FixProblem]:
-    """Steps from which no answer ever ends the fix: a loop without an exit."""
+def _ending(edges: list[list[int | None]]) -> set[int]:
+    """The steps from which some answers end the fix."""
     exits = {i for i, out in enumerate(edges) if None in out}
     changed = True
     while changed:
@@ -73,8 +75,33 @@ def _trapped(steps: Sequence[Step], edges: list[list[int | None]]) -> list[FixPr
             if i not in exits and any(t in exits for t in out):
                 exits.add(i)
                 changed = True
+    return exits
+
+
+def _trapped(steps: Sequence[Step], edges: list[list[int | None]]) -> list[FixProblem]:
+    """Steps from which no answer ever ends the fix: a loop without an exit."""
+    exits = _ending(edges)
     trapped = [i for i in range(len(steps)) if i not in exits]
     if not trapped:
         return []
     names = ", ".join(f"'{steps[i].title}'" for i in trapped)
     return [FixProblem(steps[trapped[0]].line, f"steps {names} loop without an exit")]
+
+
+def _no_way_out_but_yes(steps: Sequence[Step], edges: list[list[int | None]]) -> list[FixProblem]:
+    """Steps a user whose problem persists can never leave: every "no" leads back
+    round (an action's `Then:` to an earlier step, say), so only "yes, it's fixed"
+    ends the fix and the offer of a ticket never comes. A warning: it runs."""
+    without_yes = [
+        out[1:] if step.kind == ACTION else out for step, out in zip(steps, edges, strict=True)
+    ]
+    exits = _ending(without_yes)
+    stuck = [i for i in range(len(steps)) if i not in exits]
+    if not stuck:
+        return []
+    names = ", ".join(f"'{steps[i].title}'" for i in stuck)
+    message = (
+        f"answering 'no' goes round {names} for ever: give one a way out "
+        "(a later step, an escalate outcome, or 'Then: next' on the last)"
+    )
+    return [FixProblem(steps[stuck[0]].line, message, "warning")]

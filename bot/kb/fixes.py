@@ -33,8 +33,6 @@ CONTROL = re.compile(
 )
 ANSWER = re.compile(r"^\s*[-*+]\s+(?P<item>.+?)\s*$")
 ARROW = re.compile(r"\s*(?:→|->|=>)\s*")
-TIER = re.compile(r"^tier\s*(?P<n>\d+)$", re.I)
-PRIORITY = re.compile(r"^p(?P<n>\d)$", re.I)
 
 
 class BodyLine(Protocol):
@@ -73,6 +71,7 @@ class Branch:
 class FixProblem:
     line: int
     message: str
+    severity: str = "error"  # error (the fix is not run) | warning
 
 
 @dataclass(frozen=True)
@@ -112,7 +111,7 @@ class GuidedFix:
 
     @property
     def runnable(self) -> bool:
-        return bool(self.steps) and not self.problems
+        return bool(self.steps) and not any(p.severity == "error" for p in self.problems)
 
     def index_of(self, step_id: str) -> int | None:
         return next((i for i, s in enumerate(self.steps) if s.id == step_id), None)
@@ -131,7 +130,7 @@ def slug(title: str) -> str:
 
 
 def parse_target(text: str) -> Target | str:
-    """A target, or the reason the text is not one."""
+    """A target, or the reason the text is not one (quoting the text as written)."""
     words = [w for w in re.split(r"[\s,]+", text.strip()) if w and w.lower() not in ("to", "at")]
     if not words:
         return "an answer needs a target after the arrow"
@@ -145,22 +144,27 @@ def parse_target(text: str) -> Target | str:
         return Target(kind)
     if kind != ESCALATE:
         return f"unknown target '{text}' (use '#step-id', next, resolved or escalate)"
-    tier, priority = None, None
-    for word in words[1:]:
-        tier_match, priority_match = TIER.match(word), PRIORITY.match(word)
-        if tier_match and 1 <= int(tier_match["n"]) <= 3:
-            tier = int(tier_match["n"])
-        elif priority_match and 1 <= int(priority_match["n"]) <= 4:
-            priority = f"P{priority_match['n']}"
-        elif word.lower() == "tier" or word.isdigit():
-            return f"'{text}': write the tier as 'tier 1', 'tier 2' or 'tier 3'"
-        else:
-            return f"'{text}': escalate takes 'tier 1'-'tier 3' and a priority P1-P4"
-    return Target(ESCALATE, tier=tier, priority=priority)
+    return _escalation(text, " ".join(words[1:]))
 
 
-def _join_tier_words(text: str) -> str:
-    return re.sub(r"(?i)\btier\s+(\d+)", r"tier\1", text)
+def _escalation(text: str, rest: str) -> Target | str:
+    """`escalate` with an optional "tier N" (1-3) and priority (P1-P4), each once."""
+    tiers = re.findall(r"(?i)\btier\s*(\d+)\b", rest)
+    priorities = re.findall(r"(?i)\bp(\d+)\b", rest)
+    leftover = re.sub(r"(?i)\btier\s*\d+\b|\bp\d+\b", " ", rest).split()
+    if leftover:
+        return f"'{text}': escalate takes 'tier 1'-'tier 3' and a priority P1-P4"
+    if len(tiers) > 1 or len(priorities) > 1:
+        return f"'{text}': give the tier and the priority once each"
+    if tiers and not 1 <= int(tiers[0]) <= 3:
+        return f"'{text}': the tier is 1, 2 or 3"
+    if priorities and not 1 <= int(priorities[0]) <= 4:
+        return f"'{text}': the priority is P1, P2, P3 or P4"
+    return Target(
+        ESCALATE,
+        tier=int(tiers[0]) if tiers else None,
+        priority=f"P{priorities[0]}" if priorities else None,
+    )
 
 
 @dataclass
@@ -210,7 +214,7 @@ def _read_lines(draft: _StepDraft, lines: Sequence[BodyLine]) -> None:
 def _looks_like_answer(item: str) -> bool:
     """A list item of the form "label → #step" (not "Help → Check for updates")."""
     parts = ARROW.split(item, maxsplit=1)
-    return len(parts) == 2 and isinstance(parse_target(_join_tier_words(parts[1])), Target)
+    return len(parts) == 2 and isinstance(parse_target(parts[1]), Target)
 
 
 def _branches(draft: _StepDraft) -> tuple[Branch, ...]:
@@ -223,7 +227,7 @@ def _branches(draft: _StepDraft) -> tuple[Branch, ...]:
                 FixProblem(number, f"answer '{item}' has no target (write '- {item} → #step-id')")
             )
             continue
-        label, target = parts[0].strip(), parse_target(_join_tier_words(parts[1]))
+        label, target = parts[0].strip(), parse_target(parts[1])
         if isinstance(target, str):
             draft.problems.append(FixProblem(number, target))
             continue
@@ -238,8 +242,12 @@ def _control_target(draft: _StepDraft, key: str) -> Target | None:
     if key not in draft.controls:
         return None
     value, number = draft.controls[key]
-    target = parse_target(_join_tier_words(value))
+    target = parse_target(value)
     if isinstance(target, str):
+        if key == "outcome":
+            target = f"'Outcome:' takes resolved or escalate [tier N] [Pn], got '{value}'"
+        elif key == "then" and not value.lstrip().startswith("#"):
+            target += " (a line starting 'Then:' is a control line: reword it if it is prose)"
         draft.problems.append(FixProblem(number, target))
         return None
     return target
@@ -250,9 +258,8 @@ def _kind(draft: _StepDraft) -> str:
     if "outcome" in controls:
         for key in ("ask", "collect", "then"):
             if key in controls:
-                draft.problems.append(
-                    FixProblem(controls[key][1], f"an outcome step ends the fix: remove '{key}:'")
-                )
+                message = f"an outcome step ends the fix: remove '{key.title()}:'"
+                draft.problems.append(FixProblem(controls[key][1], message))
         return OUTCOME
     if "collect" in controls:
         return COLLECT

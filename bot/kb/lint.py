@@ -48,7 +48,7 @@ def _article_problems(article: Article, known_ids: set[str]) -> list[Problem]:
             problems.append(
                 Problem(path, fix.line, "guided fix has no steps (add '### Step title' headings)")
             )
-        problems += [Problem(path, p.line, p.message) for p in fix.problems]
+        problems += [Problem(path, p.line, p.message, p.severity) for p in fix.problems]
     if article.category is None:
         problems.append(Problem(path, 2, "no 'category'", "warning"))
     if not article.summary:

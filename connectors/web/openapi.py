@@ -74,8 +74,17 @@ MESSAGE = {
 }
 
 # fixed / not fixed: an action's answer; answered: a check's or collect step's (in
-# `answer`); resolved / escalate: an outcome step reached.
-STEP_OUTCOMES = ("fixed", "not_fixed", "skipped", "answered", "resolved", "escalate")
+# `answer`); handed_off: the step the user asked for a person at; resolved /
+# escalate: an outcome step reached.
+STEP_OUTCOMES = (
+    "fixed",
+    "not_fixed",
+    "skipped",
+    "answered",
+    "handed_off",
+    "resolved",
+    "escalate",
+)
 
 TICKET = {
     "type": "object",

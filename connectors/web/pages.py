@@ -11,6 +11,7 @@ from sqlalchemy import text
 from bot.app import Assistant
 from bot.kb.articles import internal_target
 from bot.kb.fixes import STEP_ID, VALID_ID
+from connectors.web.fix_markdown import readable_fix
 
 pages = Blueprint("pages", __name__)
 
@@ -75,7 +76,8 @@ def article(article_id: str) -> str:
     found = assistant().kb.get(article_id)
     if found is None:
         abort(404)
-    html = Markup(current_app.extensions["tier0.markdown"].render(found.body))
+    body = readable_fix(found.body, found.guided_fix)
+    html = Markup(current_app.extensions["tier0.markdown"].render(body))
     return render_template("article.html", article=found, body=html)
 
 

@@ -224,3 +224,39 @@ def test_answers_may_follow_format_and_pattern_lines(tmp_path: Path) -> None:
 def test_an_answer_outside_a_question_is_reported(tmp_path: Path) -> None:
     fix = "### A {#a}\nDo it.\n\n- Yes → #b\n\n### B {#b}\nX.\n"
     assert any("looks like an answer" in p for p in problems(tmp_path, fix))
+
+
+def test_a_no_loop_among_actions_is_a_warning_and_still_runs(tmp_path: Path) -> None:
+    fix = "### A {#a}\nDo it.\n\n### B {#b}\nDo that.\n\nThen: #a\n"
+    write(tmp_path, fix)
+    [problem] = lint(tmp_path)
+    assert problem.severity == "warning" and "goes round 'A', 'B' for ever" in problem.message
+    article = parse_article(tmp_path / "example.md")
+    assert article.guided_fix is not None and article.guided_fix.runnable
+
+
+def test_a_broken_step_is_reported_alone_without_follow_on_errors(tmp_path: Path) -> None:
+    fix = (
+        "### A {#a}\nLook.\n\nAsk: Which?\n- One → #b\n- Two → #c\n\n"
+        "### B {#b}\nX.\n\nOutcome: escalated\n\n### C {#c}\nY.\n"
+    )
+    found = problems(tmp_path, fix)
+    assert found == ["'Outcome:' takes resolved or escalate [tier N] [Pn], got 'escalated'"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("escalate tier 4 P9", "'escalate tier 4 P9': the tier is 1, 2 or 3"),
+        ("escalate P2 P3", "give the tier and the priority once each"),
+        ("escalate tier 2 soon", "escalate takes 'tier 1'-'tier 3'"),
+    ],
+)
+def test_escalation_messages_quote_the_text_as_written(text: str, message: str) -> None:
+    reason = parse_target(text)
+    assert isinstance(reason, str) and message in reason
+
+
+def test_prose_starting_with_then_gets_a_hint(tmp_path: Path) -> None:
+    found = problems(tmp_path, "### A\nDo it.\n\nThen: click Connect again.\n")
+    assert any("a line starting 'Then:' is a control line" in p for p in found)

@@ -159,3 +159,73 @@ def test_a_renamed_step_restarts_the_fix_and_says_why(editable: Assistant, kb_co
     # renamed step, which waits for its answer.
     assert "You told me the python version already (3.10.2)" in texts(replies)
     assert waiting(editable, conversation).step_id == "is-it-old"
+
+
+def test_i_dont_know_takes_the_catch_all_answer(assistant: Assistant) -> None:
+    send, conversation = start(assistant, DB_PROBLEM)
+    send({"text": "I don't know"})
+    assert waiting(assistant, conversation).step_id == "driver"  # "Something else"
+
+
+def test_a_question_at_a_collect_step_is_not_its_answer(assistant: Assistant) -> None:
+    send, conversation = start(assistant, PY_PROBLEM)
+    send({"text": "3.10.2"})
+    send({"choice": "fix:0"})
+    assert waiting(assistant, conversation).step_id == "which-system"
+    replies = send({"text": "how do I install tier0 on windows?"})
+    assert "left the guided fix" in texts(replies)
+    assert "Restart the VPN" not in texts(replies) and "Install Python" not in texts(replies)
+    assert waiting(assistant, conversation).article_id == "install-windows"
+
+
+def test_branching_fixes_show_titles_without_a_misleading_count(assistant: Assistant) -> None:
+    send, _ = start(assistant, DB_PROBLEM)
+    replies = send({"choice": "fix:1"})
+    assert "**Check that PostgreSQL is reachable**" in texts(replies)
+    assert "Step " not in texts(replies)
+
+
+def test_not_urgent_answers_the_urgency_question(assistant: Assistant) -> None:
+    send, conversation = start(assistant, "I want to talk to a human")
+    send({"text": "the weekly report is missing a column"})
+    send({"choice": "handoff:impact:low"})
+    replies = send({"text": "not urgent"})
+    assert "Shall I send it?" in texts(replies)
+    assert waiting(assistant, conversation).urgency == "low"
+
+
+ERROR_FIX = """---
+title: The sync client shows an error code
+category: troubleshooting
+summary: Look up the sync client's error code to find the fix.
+---
+The sync client stops with an error code.
+
+## Guided fix
+
+### Which error code? {#code}
+The client shows it in its status window.
+
+Collect: error_code
+Format: error_code
+Ask: Which error code does it show?
+- 809 → #firewall
+- Other → escalate tier 2
+
+### Open the VPN ports {#firewall}
+Allow UDP 500 and 4500 in the firewall.
+"""
+
+
+def test_an_error_code_said_earlier_fills_the_collect_step(
+    editable: Assistant, kb_copy: Path
+) -> None:
+    (kb_copy / "sync-error-code.md").write_text(ERROR_FIX)
+    from bot.kb.index import build_index
+
+    build_index(kb_copy, editable.settings.index_dir, paths=[str(kb_copy / "sync-error-code.md")])
+    _, conversation = start(editable, "the sync client shows error 809")
+    state = waiting(editable, conversation)
+    if state.article_id != "sync-error-code":
+        pytest.fail(f"the new article did not start its fix: {state}")
+    assert state.step_id == "firewall", "809 was given in the first message"

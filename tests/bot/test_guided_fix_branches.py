@@ -242,5 +242,6 @@ def test_talk_to_a_human_half_way_carries_the_steps_tried(
     stored = assistant.engine.ticket(ticket["ticket_id"])
     assert stored is not None
     tried = [(s["step_id"], s["outcome"]) for s in stored.steps_tried]
-    assert len(tried) == len(paths[deepest])
-    assert all(outcome in ("not_fixed", "answered") for _, outcome in tried)
+    assert len(tried) == len(paths[deepest]) + 1
+    assert all(outcome in ("not_fixed", "answered") for _, outcome in tried[:-1])
+    assert tried[-1] == (steps[deepest].id, "handed_off"), "the step they were on"

@@ -258,6 +258,9 @@ def test_health_and_article_pages(client) -> None:  # type: ignore[no-untyped-de
     fix_page = client.get("/kb/troubleshoot-python-version").get_data(as_text=True)
     assert '<h3 id="check-version">Check which Python the environment uses</h3>' in fix_page
     assert "{#" not in fix_page
+    assert "Ask:" not in fix_page and "Outcome:" not in fix_page and "→" not in fix_page
+    assert '<a href="#which-system">Find out which system to install on</a>' in fix_page
+    assert "A support agent takes over from here." in fix_page and "P3" not in fix_page
     assert page.headers["X-Content-Type-Options"] == "nosniff"
     assert_error(client.get("/kb/no-such-article"), 404, "not_found")
     browser = client.get("/kb/no-such-article", headers={"Accept": "text/html,*/*;q=0.8"})
