@@ -4,6 +4,10 @@ The engine does no I/O of its own: it reads and writes through the store, the
 classifier, the KB and the ticket system it was given. A whole turn — the user's
 message, the replies, the events, the new state, any ticket — is one transaction
 on a locked conversation row, so a crash loses a turn whole or not at all.
+
+While a support agent has taken the conversation over (bot/takeover.py), a turn is
+still recorded whole, but the policy hands it to "agent_active", which passes it on
+to the ticket's history and keeps the bot quiet.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from bot.routing import Routing, parse_routing
 from bot.sla import SlaPolicies, parse_sla
 from bot.store import Store, Transaction
 from bot.store.models import ConversationRow, MessageRow
+from bot.takeover import buttons_shown
 from bot.tickets import EmbeddedTicketSystem, Ticket, TicketStore
 from bot.types import ChoicesReply, IncomingMessage, Participant, Reply, reply_to_dict
 from nlu.types import Entity, IntentClassifier, Parse
@@ -135,7 +140,7 @@ class Engine:
         self._validate(message)
         with self.store.transaction() as tx:
             row = tx.conversation(message.conversation_id, lock=True)
-            state = DialogueState.from_json(row.state)
+            state = self._on_offer(tx, row, DialogueState.from_json(row.state), message)
             parse = self._understand(message, state)
             self._record_user(tx, row, message, parse)
             state = state.evolve(entities={**state.entities, **_entity_map(parse)})
@@ -186,6 +191,17 @@ class Engine:
                     f"text is {len(message.text)} characters; the limit is {self.max_message_chars}"
                 )
 
+    @staticmethod
+    def _on_offer(
+        tx: Transaction, row: ConversationRow, state: DialogueState, message: IncomingMessage
+    ) -> DialogueState:
+        """The state with the buttons a click may come from: the last turn's, or while an
+        agent has the conversation, any the bot ever showed (the user still sees them,
+        and a click is something said to the agent, not an error)."""
+        if state.takeover is None or message.choice_id is None:
+            return state
+        return state.evolve(offered=buttons_shown(tx.messages(row.id)))
+
     def _understand(self, message: IncomingMessage, state: DialogueState) -> Parse:
         if message.text is not None:
             # The classifier sees the text with secrets and personal data replaced by
@@ -232,6 +248,8 @@ class Engine:
             tx.add_event(row.id, event.type, event.data)
         for feedback in outcome.feedback:
             tx.add_feedback(row.id, feedback.article_id, feedback.helpful)
+        for note in outcome.ticket_notes:
+            tx.add_ticket_event(note.ticket_id, note.kind, note.actor, None, note.data)
         tx.save_state(row, outcome.state.evolve(offered=offered).to_json())
 
 

@@ -4,7 +4,11 @@ An agent's change through the API, a status polled from an external helpdesk, th
 SLA scheduler: each goes through `change_status`, which updates the ticket, records
 the change in its history (the SLA clock reads it: first response, pauses) and puts
 a ticket reply in the user's conversation, where the channel shows it: the widget
-and the HTTP API read the conversation, chat connectors push it.
+and the HTTP API read the conversation, chat connectors push it. Resolving or closing
+a ticket also ends an agent's takeover of its conversation (bot/takeover.py).
+
+An agent's own acts are here too: a reply (which takes the conversation over unless
+someone has it already), taking over and handing back, changes of priority or tier.
 """
 
 from __future__ import annotations
@@ -16,7 +20,8 @@ from typing import Any
 from bot.redact import redact
 from bot.store.models import TicketRow
 from bot.store.store import Transaction
-from bot.tickets import TICKET_STATUSES
+from bot.takeover import HANDED_BACK, begin_takeover, end_takeover
+from bot.tickets import DONE, TICKET_STATUSES
 from bot.types import TicketReply, reply_to_dict
 
 ACTORS = ("agent", "helpdesk", "user", "system")
@@ -46,7 +51,11 @@ def change_status(
     at: datetime,
     data: dict[str, Any] | None = None,
 ) -> bool:
-    """Move the ticket to `status`; False (and nothing recorded) when it is there already."""
+    """Move the ticket to `status`; False (and nothing recorded) when it is there already.
+
+    Resolved or closed, the ticket's conversation is the bot's again: the news line
+    told the user, a second "you're back with the assistant" would only repeat it.
+    """
     if status not in TICKET_STATUSES:
         raise InvalidStatus(f"status must be one of {', '.join(TICKET_STATUSES)}, got {status!r}")
     if actor not in ACTORS:
@@ -58,6 +67,8 @@ def change_status(
     row.updated_at = at
     tx.add_ticket_event(row.id, "status", actor, status, {"from": previous, **(data or {})}, at)
     tell_user(tx, row, f"Update on your ticket #{row.id}: {NEWS[status]}")
+    if status in DONE:
+        end_takeover(tx, row, actor, at, status)
     return True
 
 
@@ -92,9 +103,7 @@ def update_ticket(
     actor: str = "agent",
 ) -> TicketRow:
     """An agent's change of status, priority or tier, each recorded in the history."""
-    row = tx.ticket(ticket_id)
-    if row is None:
-        raise TicketNotFound(ticket_id)
+    row = _ticket(tx, ticket_id)
     if priority is not None and priority not in PRIORITIES:
         raise ValueError(f"priority must be one of {', '.join(PRIORITIES)}, got {priority!r}")
     if tier is not None and tier not in (1, 2, 3):
@@ -114,20 +123,62 @@ def agent_reply(
     tx: Transaction, ticket_id: int, text: str, at: datetime, agent: str | None = None
 ) -> TicketRow:
     """An agent's answer, put in the user's conversation; the first one is the SLA's
-    first response."""
-    row = tx.ticket(ticket_id)
-    if row is None:
-        raise TicketNotFound(ticket_id)
+    first response. It takes the conversation over ("when an agent replies, the bot
+    stays quiet until the agent hands it back or the ticket is resolved"), unless the
+    ticket is done or an agent has the conversation already."""
+    row = _ticket(tx, ticket_id)
     text = CONTROL.sub(" ", text)
     text = " ".join(text.split()) if "\n" not in text else text.strip()
-    if agent is not None:
-        agent = " ".join(CONTROL.sub(" ", agent).split())[:200] or None
+    agent = agent_name(agent)
     if not text:
         raise ValueError("'text' must not be empty")
     if len(text) > MAX_REPLY:
         raise ValueError(f"'text' is {len(text)} characters; the limit is {MAX_REPLY}")
     who = f"{agent} (support)" if agent else "Support agent"
+    begin_takeover(tx, row, agent, at, implicit=True)
     tx.add_ticket_event(row.id, "reply", "agent", None, {"agent": agent, "text": redact(text)}, at)
     row.updated_at = at
     tell_user(tx, row, f"{who}, on ticket #{row.id}: {text}")
+    return row
+
+
+def take_over(tx: Transaction, ticket_id: int, agent: str, at: datetime) -> TicketRow:
+    """The agent takes the ticket's conversation from the bot (bot/takeover.py); the
+    same agent taking it again changes nothing. Raises `TicketNotFound`, `ValueError`
+    for an empty name and `TakeoverRefused` (a ValueError) for a ticket without a
+    conversation or one resolved or closed."""
+    row = _ticket(tx, ticket_id)
+    name = agent_name(agent)
+    if name is None:
+        raise ValueError("'agent' must name the agent taking over")
+    if begin_takeover(tx, row, name, at):
+        row.updated_at = at
+    return row
+
+
+def hand_back(tx: Transaction, ticket_id: int, agent: str, at: datetime) -> TicketRow:
+    """The agent gives the conversation back to the bot, which says so to the user; a
+    conversation not taken over through this ticket is left as it is (a retry or a
+    second click is no error)."""
+    row = _ticket(tx, ticket_id)
+    name = agent_name(agent)
+    if name is None:
+        raise ValueError("'agent' must name the agent handing back")
+    said = HANDED_BACK.format(ticket_id=row.id)
+    if end_takeover(tx, row, "agent", at, "handed_back", by=name, say=said):
+        row.updated_at = at
+    return row
+
+
+def agent_name(agent: str | None) -> str | None:
+    """An agent's name as given, on one line and at most 200 characters; None if blank."""
+    if agent is None:
+        return None
+    return " ".join(CONTROL.sub(" ", agent).split())[:200] or None
+
+
+def _ticket(tx: Transaction, ticket_id: int) -> TicketRow:
+    row = tx.ticket(ticket_id)
+    if row is None:
+        raise TicketNotFound(ticket_id)
     return row

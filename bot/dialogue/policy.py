@@ -35,9 +35,13 @@ HANDOFF_FLOWS = frozenset(
 def choose_handler(state: DialogueState, parse: Parse) -> str:
     """Name of the registered handler for this turn.
 
-    Explicit requests (a human, a ticket's status) win over any pending question;
-    a yes/no answers the pending question; anything else is a new request.
+    While a support agent has the conversation, every turn is theirs ("agent_active"),
+    even "talk to a human" or a ticket's status: a person is reading already.
+    Otherwise explicit requests (a human, a ticket's status) win over any pending
+    question; a yes/no answers the pending question; anything else is a new request.
     """
+    if state.takeover is not None:
+        return "agent_active"
     intent = parse.intent
     if intent == REQUEST_HUMAN:
         return "handoff"

@@ -45,6 +45,21 @@ class ShownArticle:
 
 
 @dataclass(frozen=True)
+class Takeover:
+    """A support agent answers this conversation instead of the bot (bot/takeover.py).
+
+    Kept in the dialogue state, not looked up in the ticket's history, because the
+    engine reads the state anyway on every turn, under the conversation's row lock: a
+    takeover and a user's message can never cross half-applied.
+    """
+
+    ticket_id: int  # the ticket it came through: resolving or closing it ends it
+    agent: str | None  # who, as the console or their reply named them
+    since: str  # ISO 8601, UTC: the state is JSON
+    acknowledged: bool = False  # the user was told once that a person reads them now
+
+
+@dataclass(frozen=True)
 class DialogueState:
     flow: Flow | None = None
     article_id: str | None = None
@@ -63,6 +78,7 @@ class DialogueState:
     offered: tuple[Choice, ...] = ()
     steps_tried: tuple[StepRecord, ...] = ()
     articles_shown: tuple[ShownArticle, ...] = ()
+    takeover: Takeover | None = None  # set while a support agent has the conversation
 
     def evolve(self, **changes: Any) -> DialogueState:
         return replace(self, **changes)
@@ -110,4 +126,5 @@ class DialogueState:
             offered=tuple(Choice(**c) for c in data.get("offered") or ()),
             steps_tried=tuple(StepRecord(**s) for s in data.get("steps_tried") or ()),
             articles_shown=tuple(ShownArticle(**a) for a in data.get("articles_shown") or ()),
+            takeover=Takeover(**data["takeover"]) if data.get("takeover") else None,
         )

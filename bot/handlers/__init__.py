@@ -1,5 +1,6 @@
 """Built-in handlers, registered through the same registry a custom handler would use."""
 
+from bot.handlers.agent_active import AgentActiveHandler
 from bot.handlers.base import HandlerRegistry
 from bot.handlers.common import fallback
 from bot.handlers.feedback import FeedbackHandler
@@ -23,4 +24,5 @@ def default_handlers() -> HandlerRegistry:
     registry.register("ticket_status", TicketStatusHandler())
     registry.register("small_talk", SmallTalkHandler())
     registry.register("fallback", FallbackHandler())
+    registry.register("agent_active", AgentActiveHandler())
     return registry

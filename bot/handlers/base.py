@@ -61,11 +61,23 @@ class TurnContext:
 
 
 @dataclass(frozen=True)
+class TicketNote:
+    """A line for a ticket's history (ticket_events), which the agent console reads:
+    written by the engine with the turn, so a handler still does no I/O."""
+
+    ticket_id: int
+    kind: str
+    actor: str  # agent | helpdesk | user | system
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Outcome:
     replies: tuple[Reply, ...]
     state: DialogueState
     events: tuple[Event, ...] = ()
     feedback: tuple[Feedback, ...] = ()
+    ticket_notes: tuple[TicketNote, ...] = ()
 
 
 class Handler(Protocol):

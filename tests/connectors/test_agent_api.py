@@ -16,6 +16,7 @@ import pytest
 
 from bot.handlers.ticket_status import describe
 from bot.sla import parse_sla
+from bot.ticket_updates import hand_back
 from bot.tickets import Ticket, TicketEvent, ticket_clock, ticket_sla
 from tests.connectors.test_api import (
     api_sender,
@@ -69,6 +70,7 @@ def test_status_changes_and_replies_reach_the_user_and_the_history(agent_client)
     assert body["sla"]["paused"] is True and body["sla"]["resolution_due"] is None
     assert [(h["kind"], h["status"], h["actor"]) for h in body["history"]] == [
         ("status", "new", "system"),
+        ("takeover", None, "agent"),  # replying takes the conversation over
         ("reply", None, "agent"),
         ("status", "pending", "agent"),
         ("change", None, "agent"),
@@ -237,6 +239,8 @@ def test_after_an_agents_reply_the_bot_speaks_of_the_resolution(agent_client) ->
     url = f"/api/v1/tickets/{ticket_id}"
     before = agent_client.get(url, headers=TOKEN).get_json()["sla"]
     agent_client.post(f"{url}/replies", json={"text": "On it."}, headers=TOKEN)
+    with agent_client.application.extensions["tier0"].store.transaction() as tx:
+        hand_back(tx, ticket_id, "Ana", datetime.now(UTC))  # the reply took it over
     ask = {"text": f"when will someone answer ticket {ticket_id}"}
     replies = agent_client.post(messages_url(conversation_id), json=ask).get_json()["replies"]
     [answer] = [r for r in replies if r["type"] == "ticket"]
