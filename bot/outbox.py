@@ -167,8 +167,10 @@ class HelpdeskSync:
                 wait = self._max
             else:
                 asked = error.retry_after if isinstance(error, TicketSystemUnavailable) else None
-                wait = asked if asked is not None else backoff(
-                    row.attempts, self._base, self._max, self._jitter
+                wait = (
+                    asked
+                    if asked is not None
+                    else backoff(row.attempts, self._base, self._max, self._jitter)
                 )
             wait = max(wait, float(getattr(self.system, "retry_floor", 0.0)))
             row.next_attempt_at = self._clock() + timedelta(seconds=min(wait, self._max))

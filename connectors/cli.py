@@ -1,4 +1,4 @@
-"""The `tier0` command: serve, chat, index, train, nlu, kb, db upgrade.
+"""The `tier0` command: serve, chat, index, train, nlu, kb, user, db upgrade.
 
 Every command takes --data-dir, --kb and --config; they override tier0.toml and
 TIER0_* variables. Errors the user can fix print one line and exit 2; nothing
@@ -61,8 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     from connectors.kb_cli import add_kb_commands
     from connectors.nlu_cli import add_nlu_commands
+    from connectors.user_cli import add_user_commands
 
     add_kb_commands(commands, common)
+    add_user_commands(commands, common)
 
     add_nlu_commands(commands, common)
 
@@ -169,6 +171,12 @@ def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
+    from connectors.user_cli import run_user_command
+
+    return run_user_command(args, settings)
+
+
 def cmd_nlu(args: argparse.Namespace, settings: Settings) -> int:
     from connectors.nlu_cli import run_nlu_command
 
@@ -182,6 +190,8 @@ def _command(args: argparse.Namespace) -> Command:
         return cmd_kb
     if args.command == "db":
         return cmd_db_upgrade
+    if args.command == "user":
+        return cmd_user
     commands: dict[str, Command] = {
         "serve": cmd_serve,
         "chat": cmd_chat,

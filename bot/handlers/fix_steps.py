@@ -61,7 +61,7 @@ def is_linear(fix: GuidedFix) -> bool:
 
 
 def step_heading(fix: GuidedFix, index: int, trail: tuple[str, ...]) -> str:
-    """"Step 2 of 5" where that is true on every path; a branching fix has no such
+    """ "Step 2 of 5" where that is true on every path; a branching fix has no such
     count (paths differ, and answered steps are passed), so its steps show their title."""
     step = fix.steps[index]
     if is_linear(fix):
@@ -200,8 +200,6 @@ def branch_for_value(step: Step, value: str) -> Branch | None:
         if branch.label.casefold() == wanted:
             return branch
     return catch_all(step.branches)
-
-
 
 
 def finish(

@@ -107,8 +107,7 @@ class HandoffHandler:
             return self._declined(state)
         asking = flow in (Flow.HANDOFF_SUMMARY, Flow.HANDOFF_IMPACT, Flow.HANDOFF_URGENCY)
         level_named = flow in (Flow.HANDOFF_IMPACT, Flow.HANDOFF_URGENCY) and (
-            self._answer(ctx, "impact" if flow == Flow.HANDOFF_IMPACT else "urgency")
-            is not None
+            self._answer(ctx, "impact" if flow == Flow.HANDOFF_IMPACT else "urgency") is not None
         )  # "not urgent" reads as a "no", but it answers the question
         if asking and not level_named and (intent == DENY or CANCEL.match(ctx.text)):
             return self._declined(state)

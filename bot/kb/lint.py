@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +26,7 @@ class Problem:
         return f"{self.path}:{self.line}: {prefix}{self.message}"
 
 
-def _article_problems(article: Article, known_ids: set[str]) -> list[Problem]:
+def article_problems(article: Article, known_ids: Container[str]) -> list[Problem]:
     path, lines = article.path, article.field_lines
     problems = [
         Problem(path, lines.get(name, 1), f"unknown field '{name}'")
@@ -78,6 +78,6 @@ def lint(kb_dir: Path) -> list[Problem]:
     problems += [Problem(synonyms, p.line, p.message) for p in parse_synonyms(synonyms)[1]]
     known = {article.id for article in loaded.articles}
     for article in loaded.articles:
-        problems += _article_problems(article, known)
+        problems += article_problems(article, known)
     problems += _shared_questions(loaded.articles)
     return sorted(problems, key=lambda p: (p.severity != "error", str(p.path), p.line))

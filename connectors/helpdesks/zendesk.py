@@ -52,7 +52,8 @@ class Zendesk:
         happens when the ticket changed between attempts: the first attempt got through,
         so the ticket it made is the answer, found by its external id.
         """
-        response = self._client.request("POST",
+        response = self._client.request(
+            "POST",
             "/api/v2/tickets",
             {"ticket": ticket_body(ticket, idempotency_key)},
             headers={"Idempotency-Key": idempotency_key},

@@ -1,14 +1,21 @@
-"""The Flask app: HTTP API v1, the KB article pages and health, from one factory."""
+"""The Flask app from one factory: HTTP API v1, the KB pages, the widget, the KB
+editor (/admin), insights, the agent console (/agent) and health."""
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 
-from bot.app import Assistant, build_assistant
+from bot.app import Assistant, build_assistant, ensure_index
+from bot.kb.editor import ArticleEditor
 from bot.settings import Settings, load_settings
 from connectors.helpdesks import build_ticket_system
 from connectors.web.api import api
+from connectors.web.articles_api import articles_api
+from connectors.web.auth import PROTECTED, init_auth
+from connectors.web.console import agent
+from connectors.web.editor import admin
 from connectors.web.errors import register_error_handlers
+from connectors.web.insights_page import insights
 from connectors.web.pages import make_markdown, pages
 from connectors.web.widget import allow_widget_origins, widget
 
@@ -35,9 +42,14 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         settings, watch=True, ticket_system=build_ticket_system(settings)
     )
     app.extensions["tier0.markdown"] = make_markdown()
+    app.extensions["tier0.editor"] = _article_editor(app.extensions["tier0"])
     app.register_blueprint(api)
+    app.register_blueprint(articles_api)
     app.register_blueprint(pages)
     app.register_blueprint(widget)
+    init_auth(app)
+    for blueprint in (admin, insights, agent):
+        app.register_blueprint(blueprint)
     app.after_request(allow_widget_origins)
     register_error_handlers(app)
 
@@ -45,6 +57,19 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
     def _security_headers(response: Response) -> Response:
         for header, value in SECURITY_HEADERS.items():
             response.headers.setdefault(header, value)
+        if request.blueprint in PROTECTED:  # signed-in pages stay out of shared caches
+            response.headers["Cache-Control"] = "no-store"
         return response
 
     return app
+
+
+def _article_editor(assistant: Assistant) -> ArticleEditor:
+    """Publishing updates this process's index at once (the other servers' watchers
+    see the file); the new article is embedded there and then, a few milliseconds."""
+    settings = assistant.settings
+
+    def update_index(paths: list[str]) -> object:
+        return ensure_index(settings, paths=paths)
+
+    return ArticleEditor(assistant.store, assistant.kb, settings.kb_dir, update_index)

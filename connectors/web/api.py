@@ -91,8 +91,10 @@ def create_conversation() -> tuple[Response, int]:
     timezone = _optional_str(body, "timezone")
     if timezone is not None and not _known_zone(timezone):
         raise ApiError(
-            400, "invalid_field", f"'timezone' {timezone!r} is not an IANA time zone such as "
-            "Europe/Paris or America/New_York"
+            400,
+            "invalid_field",
+            f"'timezone' {timezone!r} is not an IANA time zone such as "
+            "Europe/Paris or America/New_York",
         )
     participant = Participant(
         channel, user if user and _authorised() else "anonymous", timezone=timezone

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
+from connectors.web.openapi_articles import SCHEMAS as ARTICLE_SCHEMAS
+from connectors.web.openapi_articles import article_paths
+from connectors.web.openapi_parts import json_response as _json
+from connectors.web.openapi_parts import ref as _ref
 
 
 def _errors(*statuses: int) -> dict[str, Any]:
@@ -158,12 +155,25 @@ TICKET = {
         "updated_at": {"type": "string", "format": "date-time"},
         "history": {
             "type": "array",
-            "description": "Status changes, replies and changes of priority or tier, oldest first",
+            "description": (
+                "Status changes, replies, changes of priority or tier, an agent taking the "
+                "conversation over and handing it back, and what the user said meanwhile; "
+                "oldest first"
+            ),
             "items": {
                 "type": "object",
                 "required": ["kind", "actor", "at"],
                 "properties": {
-                    "kind": {"enum": ["status", "reply", "change"]},
+                    "kind": {
+                        "enum": [
+                            "status",
+                            "reply",
+                            "change",
+                            "takeover",
+                            "handback",
+                            "user_message",
+                        ]
+                    },
                     "status": {"type": ["string", "null"]},
                     "actor": {"enum": ["agent", "helpdesk", "user", "system"]},
                     "at": {"type": "string", "format": "date-time"},
@@ -406,9 +416,9 @@ def openapi_document() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {"title": "Tier0 HTTP API", "version": "1.0.0"},
-        "paths": _paths(),
+        "paths": _paths() | article_paths(),
         "components": {
-            "schemas": SCHEMAS,
+            "schemas": SCHEMAS | ARTICLE_SCHEMAS,
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
     }

@@ -5,13 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
-from markupsafe import Markup
 from sqlalchemy import text
 
 from bot.app import Assistant
 from bot.kb.articles import internal_target
 from bot.kb.fixes import STEP_ID, VALID_ID
-from connectors.web.fix_markdown import readable_fix
+from connectors.web.render import render_markdown
 
 pages = Blueprint("pages", __name__)
 
@@ -76,8 +75,7 @@ def article(article_id: str) -> str:
     found = assistant().kb.get(article_id)
     if found is None:
         abort(404)
-    body = readable_fix(found.body, found.guided_fix)
-    html = Markup(current_app.extensions["tier0.markdown"].render(body))
+    html = render_markdown(current_app.extensions["tier0.markdown"], found.body, found)
     return render_template("article.html", article=found, body=html)
 
 

@@ -259,7 +259,8 @@ def test_health_and_article_pages(client) -> None:  # type: ignore[no-untyped-de
     assert '<h3 id="check-version">Check which Python the environment uses</h3>' in fix_page
     assert "{#" not in fix_page
     assert "Ask:" not in fix_page and "Outcome:" not in fix_page and "→" not in fix_page
-    assert '<a href="#which-system">Find out which system to install on</a>' in fix_page
+    link = '<a href="#which-system" rel="noopener noreferrer">Find out which system'
+    assert link + " to install on</a>" in fix_page
     assert "A support agent takes over from here." in fix_page and "P3" not in fix_page
     assert page.headers["X-Content-Type-Options"] == "nosniff"
     assert_error(client.get("/kb/no-such-article"), 404, "not_found")

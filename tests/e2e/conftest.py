@@ -67,7 +67,9 @@ def wait_healthy(server: Server, limit: float = STARTUP_LIMIT) -> float:
     raise RuntimeError(f"server not healthy in {limit}s:\n{server.log_path.read_text()[-4000:]}")
 
 
-def start_server(data_dir: Path, database_url: str, log_dir: Path, **env: str) -> Server:
+def start_server(
+    data_dir: Path, database_url: str, log_dir: Path, *, kb_dir: Path = KB_DIR, **env: str
+) -> Server:
     port = free_port()
     log_path = log_dir / f"server-{port}.log"
     environment = {
@@ -84,7 +86,7 @@ def start_server(data_dir: Path, database_url: str, log_dir: Path, **env: str) -
         "--data-dir",
         str(data_dir),
         "--kb",
-        str(KB_DIR),
+        str(kb_dir),
         "--port",
         str(port),
     ]

@@ -59,6 +59,22 @@ def click_choice(panel: Any, label: str) -> None:
     button.click()
 
 
+def ask_for_a_human(panel: Any, problem: str, *, fresh: bool = True) -> int:
+    """"Talk to a human", the problem in one line, the handoff's questions by button;
+    returns the number of the ticket the widget shows. In a `fresh` conversation the
+    bot first asks what the problem is (later, it may offer what was said already)."""
+    panel.locator(".tier0-human").click()
+    if fresh:
+        panel.get_by_text("what do you need help with").last.wait_for(timeout=WAIT)
+    ask(panel, problem)
+    click_choice(panel, "Only me")
+    click_choice(panel, "Today would be good")
+    click_choice(panel, "Send it")
+    reference = panel.locator(".tier0-ticket-ref").last
+    reference.wait_for(timeout=WAIT)
+    return int(reference.inner_text().split("#")[1].split()[0])
+
+
 def test_a_visitor_gets_an_answer_a_guided_fix_and_a_ticket(browser: Any, server: Server) -> None:  # noqa: F811
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     panel = open_widget(page, server)
@@ -81,15 +97,7 @@ def test_a_visitor_gets_an_answer_a_guided_fix_and_a_ticket(browser: Any, server
     panel.get_by_text("glad that fixed it").last.wait_for(timeout=WAIT)
     page.screenshot(path=str(artefacts_dir() / "widget-1280.png"))
 
-    panel.locator(".tier0-human").click()
-    panel.get_by_text("what do you need help with").last.wait_for(timeout=WAIT)
-    ask(panel, "the export to CSV hangs forever")
-    click_choice(panel, "Only me")
-    click_choice(panel, "Today would be good")
-    click_choice(panel, "Send it")
-    reference = panel.locator(".tier0-ticket-ref").last
-    reference.wait_for(timeout=WAIT)
-    ticket_id = int(reference.inner_text().split("#")[1].split()[0])
+    ticket_id = ask_for_a_human(panel, "the export to CSV hangs forever")
 
     status, ticket = http_json(
         "GET", f"{server.url}/api/v1/tickets/{ticket_id}", headers=auth()

@@ -1,0 +1,144 @@
+"""The agent console at /agent: queues by tier ordered by SLA, a ticket with its
+transcript, steps tried and articles shown, and the agent's acts — reply, change
+status, priority or tier, take the conversation over and hand it back.
+
+A reply goes through `bot.ticket_updates.agent_reply`, into the user's conversation:
+the widget shows it on its next poll, chat connectors push it to Slack or Teams.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+
+from bot.store import Transaction
+from bot.takeover import takeover_status
+from bot.ticket_queue import queue_items, time_left
+from bot.ticket_updates import (
+    PRIORITIES,
+    InvalidStatus,
+    TicketNotFound,
+    agent_reply,
+    hand_back,
+    take_over,
+    update_ticket,
+)
+from bot.tickets import TICKET_STATUSES, ticket_sla
+from connectors.web.auth import assistant, done_messages, require, signed_in_user
+
+agent = Blueprint("agent", __name__, url_prefix="/agent")
+DONE = {
+    "replied": "Reply sent: the user sees it in their chat.",
+    "updated": "Ticket updated.",
+    "taken": "You have the conversation: the assistant stays quiet until you hand it back.",
+    "returned": "Handed back: the assistant answers the user again.",
+}
+
+
+@agent.get("")
+@agent.get("/")
+@require("tickets")
+def queues() -> str:
+    tier_arg = request.args.get("tier", "")
+    tier = int(tier_arg) if tier_arg in ("1", "2", "3") else None
+    now = datetime.now(UTC)
+    items = queue_items(assistant().store, assistant().settings.sla, now, tier=tier)
+    return render_template(
+        "agent/queues.html",
+        items=items,
+        tier=tier,
+        now=now,
+        time_left=time_left,
+        messages=done_messages(DONE),
+    )
+
+
+def _ticket_id(value: str) -> int:
+    if not value.isdigit() or len(value) > 12:
+        abort(404)
+    return int(value)
+
+
+@agent.get("/tickets/<ticket_id>")
+@require("tickets")
+def ticket(ticket_id: str, error: str | None = None, status: int = 200) -> tuple[str, int]:
+    number = _ticket_id(ticket_id)
+    found = assistant().engine.ticket(number)
+    if found is None:
+        abort(404)
+    now = datetime.now(UTC)
+    sla = ticket_sla(found, assistant().settings.sla, now)
+    transcript = []
+    if found.conversation_id is not None:
+        transcript = assistant().engine.conversation(found.conversation_id).messages
+    with assistant().store.transaction() as tx:
+        status_of_takeover = takeover_status(tx, number)
+    holder = None
+    if status_of_takeover is not None and status_of_takeover.taken_over:
+        holder = status_of_takeover.agent or "an agent"
+    page = render_template(
+        "agent/ticket.html",
+        ticket=found,
+        sla=sla,
+        transcript=transcript,
+        holder=holder,
+        statuses=TICKET_STATUSES,
+        priorities=PRIORITIES,
+        now=now,
+        time_left=time_left,
+        error=error,
+        messages=[] if error else done_messages(DONE),
+    )
+    return page, status
+
+
+def _update(tx: Transaction, number: int, now: datetime, name: str) -> None:
+    tier = request.form.get("tier", "")
+    update_ticket(
+        tx,
+        number,
+        now,
+        status=request.form.get("status") or None,
+        priority=request.form.get("priority") or None,
+        tier=int(tier) if tier in ("1", "2", "3") else None,
+    )
+
+
+def _reply(tx: Transaction, number: int, now: datetime, name: str) -> None:
+    agent_reply(tx, number, request.form.get("text", ""), now, name)
+
+
+# The agent's acts by URL: /agent/tickets/<id>/<act> → (what it does, the message code).
+ACTS: dict[str, tuple[Callable[[Transaction, int, datetime, str], object], str]] = {
+    "reply": (_reply, "replied"),
+    "update": (_update, "updated"),
+    "takeover": (lambda tx, number, now, name: take_over(tx, number, name, now), "taken"),
+    "handback": (lambda tx, number, now, name: hand_back(tx, number, name, now), "returned"),
+}
+
+
+@agent.post("/tickets/<ticket_id>/<act>")
+@require("tickets")
+def act(ticket_id: str, act: str) -> Response | tuple[str, int]:
+    if act not in ACTS:
+        abort(404)
+    number = _ticket_id(ticket_id)
+    operation, done = ACTS[act]
+    try:
+        with assistant().store.transaction() as tx:
+            operation(tx, number, datetime.now(UTC), signed_in_user().name)
+    except TicketNotFound:
+        abort(404)
+    except (InvalidStatus, ValueError) as failure:
+        return ticket(ticket_id, error=str(failure), status=422)
+    return redirect(url_for("agent.ticket", ticket_id=number, done=done))
