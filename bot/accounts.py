@@ -14,12 +14,14 @@ import hashlib
 import hmac
 import re
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from bot.store import Store
 from bot.store.models import UserRow, WebSessionRow
 
 ROLES = ("admin", "editor", "agent")
@@ -156,27 +158,52 @@ def user_count(session: Session) -> int:
     return int(session.scalar(select(func.count()).select_from(UserRow)) or 0)
 
 
-def sign_in(session: Session, username: str, password: str, now: datetime) -> SignIn:
-    """Check a password; after `MAX_FAILURES` wrong ones in a row, refuse every
-    password, the right one too, until the lock-out has passed."""
-    row = session.scalar(
-        select(UserRow).where(UserRow.username == username.strip().lower()).with_for_update()
-    )
-    if row is None or row.disabled:
-        verify_password(password, _DUMMY_HASH)
-        return SignIn(error="Wrong username or password.")
-    if row.locked_until is not None and row.locked_until > now:
-        minutes = max(1, round((row.locked_until - now).total_seconds() / 60))
-        return SignIn(error=f"Too many failed sign-ins: try again in {minutes} minutes.")
-    if not verify_password(password, row.password_hash):
-        row.failed_logins += 1
-        if row.failed_logins >= MAX_FAILURES:
-            row.locked_until, row.failed_logins = now + LOCKOUT, 0
-            minutes = int(LOCKOUT.total_seconds() // 60)
-            return SignIn(error=f"Too many failed sign-ins: try again in {minutes} minutes.")
-        return SignIn(error="Wrong username or password.")
-    row.failed_logins, row.locked_until, row.last_login_at = 0, None, now
-    return SignIn(user=_user(row), token=start_session(session, row.id, now))
+FAILED = (
+    "Wrong username or password, or the account is locked: after 10 failed sign-ins "
+    "in a row it is, for 15 minutes."
+)
+# scrypt takes ~60 ms of a core and 32 MiB: at most two at once (this machine's cores),
+# so a flood of sign-ins waits in line instead of starving the chat turns.
+_HASHING = threading.BoundedSemaphore(2)
+
+
+def sign_in(store: Store, username: str, password: str, now: datetime) -> SignIn:
+    """Check a password. After `MAX_FAILURES` wrong ones in a row every password, the
+    right one too, is refused until `LOCKOUT` has passed.
+
+    Every failure reads the same and costs the same scrypt, so neither the message nor
+    the time tells an unknown user from a locked one. The hash is checked between two
+    short transactions, never inside one: on SQLite a transaction holds the database's
+    write lock, and a sign-in must not hold up every conversation for 60 ms.
+    """
+    name = username.strip().lower()
+    with store.transaction() as tx:
+        row = tx.session.scalar(select(UserRow).where(UserRow.username == name))
+        known = row is not None and not row.disabled
+        user_id, stored = (row.id, row.password_hash) if known and row else (0, _DUMMY_HASH)
+    with _HASHING:
+        correct = verify_password(password, stored)
+    if not known:
+        return SignIn(error=FAILED)
+    with store.transaction() as tx:
+        row = tx.session.get(UserRow, user_id, with_for_update=True)
+        if row is None or row.disabled or (row.locked_until is not None and row.locked_until > now):
+            return SignIn(error=FAILED)
+        if not correct:
+            row.failed_logins += 1
+            if row.failed_logins >= MAX_FAILURES:
+                row.locked_until, row.failed_logins = now + LOCKOUT, 0
+            return SignIn(error=FAILED)
+        row.failed_logins, row.locked_until, row.last_login_at = 0, None, now
+        return SignIn(user=_user(row), token=start_session(tx.session, row.id, now))
+
+
+def unlock(session: Session, username: str) -> None:
+    """An admin's act: the account may sign in again at once."""
+    row = session.scalar(select(UserRow).where(UserRow.username == username.strip().lower()))
+    if row is None:
+        raise AccountError(f"no user named {username!r}")
+    row.failed_logins, row.locked_until = 0, None
 
 
 def _token_hash(token: str) -> str:

@@ -34,6 +34,8 @@ from bot.store.store import Transaction
 from bot.tickets import Ticket, TicketEvent, ticket_clock, ticket_sla
 
 NOT_HELPFUL = "not_helpful"  # the reason of a question whose article was marked unhelpful
+NONE_FITTED = "none_fitted"  # articles were offered and the user picked "none of these"
+NONE_OF_THESE = "human"  # the choice id of "None of these, talk to a human"
 NO_INTENT = "(none)"  # a conversation whose first text message has no intent recorded
 NO_ARTICLE = "(no article)"  # a conversation in which no article was shown
 UNCATEGORISED = "(uncategorised)"  # an article `category_of` knows no category for
@@ -58,7 +60,7 @@ class ContentGap:
     examples: tuple[str, ...]  # up to 5 distinct wordings, most frequent first
     last_seen: datetime
     fallback: int  # times it fell to the fallback
-    not_helpful: int  # times it got an article the user marked not helpful
+    not_helpful: int  # times its article was marked not helpful, or none offered fitted
     reasons: tuple[tuple[str, int], ...]  # ("no_article", 3), ("not_helpful", 2), ...
 
 
@@ -165,7 +167,11 @@ def content_gaps(db: Db, since: datetime, limit: int = 50) -> list[ContentGap]:
     text the two agree.
     """
     session = _session(db)
-    asked = [*_fallback_questions(session, since), *_unhelpful_questions(session, since)]
+    asked = [
+        *_fallback_questions(session, since),
+        *_unhelpful_questions(session, since),
+        *_declined_offers(session, since),
+    ]
     gaps = [_gap(items) for items in _group(asked)]
     gaps.sort(key=lambda g: (-g.count, -g.last_seen.timestamp(), g.question))
     return gaps[:limit]
@@ -200,6 +206,43 @@ def _unhelpful_questions(session: Session, since: datetime) -> Iterator[_Asked]:
         before = [text for shown_at, text in shown if shown_at <= at] or [t for _, t in shown]
         if before:
             yield _Asked(before[-1], at, NOT_HELPFUL)
+
+
+def _declined_offers(session: Session, since: datetime) -> Iterator[_Asked]:
+    """Questions answered with a choice of articles of which the user took none: the
+    user's last typed message before an offer that "None of these" answered."""
+    offered = select(EventRow.conversation_id).where(
+        EventRow.type == "articles_offered", EventRow.created_at >= since
+    )
+    conversation_ids = sorted(set(session.scalars(offered.distinct())))
+    for chunk in _chunks(conversation_ids):
+        lines = session.execute(
+            select(MessageRow.conversation_id, MessageRow.sender, MessageRow.kind,
+                   MessageRow.text, MessageRow.payload, MessageRow.created_at)
+            .where(MessageRow.conversation_id.in_(chunk), MessageRow.created_at >= since)
+            .order_by(MessageRow.conversation_id, MessageRow.seq)
+        )  # fmt: skip
+        question: dict[str, str] = {}
+        pending: dict[str, str] = {}  # conversation → the question an open offer answered
+        for conversation_id, sender, kind, text, payload, at in lines:
+            choice = payload.get("choice") if isinstance(payload, dict) else None
+            if sender == "user" and kind == "text":
+                question[conversation_id] = text
+                pending.pop(conversation_id, None)
+            elif sender == "bot" and _is_offer(payload) and conversation_id in question:
+                pending[conversation_id] = question[conversation_id]
+            elif sender == "user" and conversation_id in pending:
+                asked = pending.pop(conversation_id)
+                if choice == NONE_OF_THESE:
+                    yield _Asked(asked, at, NONE_FITTED)
+
+
+def _is_offer(payload: object) -> bool:
+    """A bot's choices whose buttons are articles (`article:<id>`)."""
+    if not isinstance(payload, dict) or payload.get("type") != "choices":
+        return False
+    choices = payload.get("choices") or []
+    return any(str(c.get("id", "")).startswith("article:") for c in choices if isinstance(c, dict))
 
 
 def _article_cards(
@@ -312,7 +355,7 @@ def _gap(items: list[_Asked]) -> ContentGap:
     ranked = sorted(wordings.values(), key=lambda same: (-len(same), -_latest(same)))
     examples = tuple(_wording(same) for same in ranked[:MAX_EXAMPLES])
     reasons = Counter(item.reason for item in items)
-    not_helpful = reasons.get(NOT_HELPFUL, 0)
+    not_helpful = reasons.get(NOT_HELPFUL, 0) + reasons.get(NONE_FITTED, 0)
     return ContentGap(
         question=examples[0],
         count=len(items),

@@ -41,6 +41,9 @@ class Settings:
     nlu_data: Path | None = None  # None means: the data packaged with `nlu`
     nlu_threshold: float | None = None  # None means: the threshold chosen at training
     api_token: str = ""
+    # The KB editor's JSON API (/api/v1/articles): a token of its own, because whoever
+    # holds it can publish what the bot tells users; empty means that API is off.
+    editor_api_token: str = ""
     log_level: str = "INFO"
     max_message_chars: int = 4000
     kb_watch_interval: float = 0.5  # polling: seconds between checks of the KB; 0: never watch
@@ -86,6 +89,7 @@ class Settings:
         """Never print secrets: the token and database password are masked."""
         shown = {f.name: getattr(self, f.name) for f in fields(self)}
         shown["api_token"] = "***" if self.api_token else ""
+        shown["editor_api_token"] = "***" if self.editor_api_token else ""
         shown["helpdesk_token"] = "***" if self.helpdesk_token else ""
         shown["database_url"] = mask_url_password(self.database_url)
         return "Settings(" + ", ".join(f"{k}={v!r}" for k, v in shown.items()) + ")"
@@ -242,6 +246,7 @@ PARSERS: Mapping[str, Callable[[Any], Any]] = {
     "nlu_data": _parse_optional_path,
     "nlu_threshold": _parse_threshold,
     "api_token": _parse_str,
+    "editor_api_token": _parse_token,
     "log_level": _parse_log_level,
     "max_message_chars": _parse_int(1, 1_000_000),
     "kb_watch_interval": _parse_interval,

@@ -18,7 +18,7 @@ import os
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -40,8 +40,13 @@ from bot.kb.update import safe_path
 from bot.store import Store
 from bot.store.models import ArticleRevisionRow, utcnow
 
-STATES = ("draft", "in_review", "published")
-WORKFLOW_STEPS = ("submit", "return", "publish")  # draft → in_review, back, → published
+STATES = ("draft", "in_review", "published", "archived")
+# An older draft or review that a newer save replaced: in the history only.
+SUPERSEDED = "superseded"
+# draft → in_review, back to draft, → published; a published article → archived
+# (its file removed, so the bot stops answering with it; restoring a version brings it back).
+WORKFLOW_STEPS = ("submit", "return", "publish", "archive")
+TEMPLATE_BODY = "Write the answer here."  # a new article's body until the author writes one
 MAX_ARTICLE_BYTES = 200_000
 FILE_AUTHOR = "kb-files"  # the author of a version that came from the file on disk
 # The front-matter fields the editor shows one by one, in the order files use them.
@@ -76,6 +81,12 @@ class ArticleNotFound(EditorError):
 
 class WrongState(EditorError):
     code = "wrong_state"
+
+
+class EditConflict(EditorError):
+    """Someone saved a newer version since this editor opened the article."""
+
+    code = "conflict"
 
 
 @dataclass(frozen=True)
@@ -135,6 +146,41 @@ def compose(fields: dict[str, Any], body: str) -> str:
     return normalise(f"---\n{front}---\n\n{body.strip()}\n")
 
 
+def _meaningful(fields: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in fields.items() if v not in (None, "", [], ())}
+
+
+def recompose(original: str, fields: dict[str, Any], body: str) -> str:
+    """Like `compose`, but when the fields are those of `original` its front matter is
+    kept as written (comments, order, quoting): a change to the body alone then
+    changes only the body, in the file and in the diff."""
+    meta, _ = decompose(original)
+    lines = normalise(original).splitlines()
+    end = next((i for i in range(1, len(lines)) if lines[i].strip() in ("---", "...")), None)
+    if end is None or not lines or lines[0].strip() != "---":
+        return compose(fields, body)
+    if _meaningful(meta) != _meaningful(fields):
+        return compose(fields, body)
+    gap = "\n\n" if end + 1 < len(lines) and not lines[end + 1].strip() else "\n"
+    return normalise("\n".join(lines[: end + 1]) + f"{gap}{body.strip()}\n")
+
+
+_UPDATED = re.compile(r"^updated\s*:.*$", re.M)
+
+
+def stamp_updated(text: str, today: date) -> str:
+    """The front matter's `updated:` set to `today`, if the article has that field."""
+    lines = normalise(text).splitlines()
+    end = next((i for i in range(1, len(lines)) if lines[i].strip() in ("---", "...")), None)
+    if end is None:
+        return text
+    front = "\n".join(lines[1:end])
+    if not _UPDATED.search(front):
+        return text
+    front = _UPDATED.sub(f"updated: {today.isoformat()}", front, count=1)
+    return normalise("\n".join([lines[0], front, *lines[end:]]))
+
+
 def decompose(text: str) -> tuple[dict[str, Any], str]:
     """(front matter, body) of an article's text, or ({}, text) when it has none."""
     try:
@@ -142,6 +188,34 @@ def decompose(text: str) -> tuple[dict[str, Any], str]:
     except ArticleError:
         return {}, text
     return meta, body.strip()
+
+
+def where(text: str, line: int) -> str:
+    """A problem's place as the editor's form shows it: a front-matter field, or a line
+    of the body (whose text area starts at the body's first non-blank line)."""
+    lines = normalise(text).splitlines()
+    if not lines or lines[0].strip() != "---":
+        return f"line {line}"
+    end = next((i for i in range(1, len(lines)) if lines[i].strip() in ("---", "...")), None)
+    if end is None or line <= end + 1:
+        fields = {n: name for name, n in _front_matter_lines(lines).items()}
+        owner = max((n for n in fields if n <= line), default=None)
+        return f"front matter, {fields[owner]!r}" if owner is not None else "front matter"
+    blank = 0
+    while end + 1 + blank < len(lines) and not lines[end + 1 + blank].strip():
+        blank += 1
+    return f"body, line {max(1, line - (end + 1) - blank)}"
+
+
+def _front_matter_lines(lines: list[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for number, line in enumerate(lines[1:], start=2):
+        if line.strip() in ("---", "..."):
+            break
+        match = re.match(r"^([A-Za-z_][\w-]*)\s*:", line)
+        if match:
+            found.setdefault(match.group(1), number)
+    return found
 
 
 class KnownIds:
@@ -245,6 +319,9 @@ class ArticleEditor:
         except ArticleError as error:
             return [Problem(path, error.line, error.message)]
         found = article_problems(article, KnownIds(self._kb, session))
+        if article.body.strip() in ("", TEMPLATE_BODY):
+            line = article.field_lines.get("title", 2)
+            found.append(Problem(path, line, "the body is empty or still the template text"))
         if article_id is not None and article.id != article_id:
             found.insert(0, Problem(path, article.field_lines.get("id", 2), _RENAME))
         return sorted(found, key=lambda p: (p.severity != "error", p.line))
@@ -277,7 +354,13 @@ class ArticleEditor:
     # -- writing ----------------------------------------------------------------------
 
     def save_draft(
-        self, text: str, author: str, article_id: str | None = None, note: str = ""
+        self,
+        text: str,
+        author: str,
+        article_id: str | None = None,
+        note: str = "",
+        *,
+        base_version: int | None = None,
     ) -> Revision:
         """A new draft version. A draft may have problems (nothing typed is lost); only
         an article that cannot even be identified is refused. `article_id` None: new."""
@@ -293,7 +376,11 @@ class ArticleEditor:
             else:
                 if claimed is not None and claimed != article_id:
                     raise EditorError(_RENAME)
+                self._check_base(tx.session, article_id, base_version)
                 path = self._record_disk(tx.session, article_id, author)
+                latest = self._latest(tx.session, article_id)
+                if latest is not None and latest.state in ("draft", "in_review"):
+                    latest.state = SUPERSEDED  # the history says it never went live
             now = self._clock()
             row = ArticleRevisionRow(
                 article_id=article_id,
@@ -316,6 +403,7 @@ class ArticleEditor:
             "submit": self.submit,
             "return": self.return_to_draft,
             "publish": self.publish,
+            "archive": self.archive,
         }
         if name not in operations:
             raise EditorError(f"no workflow step {name!r}; the steps are {', '.join(operations)}")
@@ -338,6 +426,7 @@ class ArticleEditor:
             errors = [p for p in problems if p.severity == "error"]
             if errors:
                 raise EditorError("the article has errors; fix them before publishing", errors)
+            row.text = stamp_updated(row.text, self._clock().date())
             self._write(row.path, row.text)
             row.state, row.updated_at = "published", self._clock()
             row.note = row.note or f"published by {author}"
@@ -345,12 +434,48 @@ class ArticleEditor:
         self._on_publish([published.path])
         return published
 
+    def archive(self, article_id: str, author: str) -> Revision:
+        """Take a published article down: its file is removed (the index forgets it at
+        once) and its last text kept as an archived version, to restore from."""
+        with self._store.transaction() as tx:
+            latest = self._latest(tx.session, article_id)
+            if latest is not None and latest.state != "published":
+                raise WrongState(_state_message(latest, "published", "archived"))
+            path = self._record_disk(tx.session, article_id, author)
+            disk = self._disk(article_id)
+            if disk is None:
+                raise WrongState("only a published article can be archived; this one is not live")
+            now = self._clock()
+            row = ArticleRevisionRow(
+                article_id=article_id, version=self._next_version(tx.session, article_id),
+                path=path, state="archived", text=disk[1], author=author,
+                note=f"archived by {author}", created_at=now, updated_at=now,
+            )  # fmt: skip
+            tx.session.add(row)
+            tx.session.flush()
+            self._remove(path)
+            archived = _revision(row)
+        self._on_publish([archived.path])
+        return archived
+
     def revert(self, article_id: str, version: int, author: str) -> Revision:
         """A new draft with the text of an earlier version, to review and publish."""
         old = self.revision(article_id, version)
         return self.save_draft(old.text, author, article_id, note=f"revert to version {version}")
 
     # -- helpers ----------------------------------------------------------------------
+
+    def _check_base(self, session: Session, article_id: str, base: int | None) -> None:
+        """Refuse to save over a version the editor has not seen (two editors at once):
+        `base` is the version their form was opened on; None skips the check."""
+        latest = self._latest(session, article_id)
+        if base is None or latest is None or latest.version <= base:
+            return
+        when = latest.updated_at.strftime("%H:%M UTC")
+        raise EditConflict(
+            f"{latest.author} saved version {latest.version} at {when} while you were editing. "
+            "Your text is still in the form: compare it with the history, then save again."
+        )
 
     def _move(self, article_id: str, source: str, target: str) -> Revision:
         with self._store.transaction() as tx:
@@ -459,6 +584,12 @@ class ArticleEditor:
         temporary.write_text(text, encoding="utf-8")
         os.replace(temporary, target)
 
+    def _remove(self, relative: str) -> None:
+        clean = safe_path(relative)
+        if clean is None or not clean.endswith(".md"):
+            raise EditorError(f"refusing to remove a file outside the KB: {relative!r}")
+        (self._kb_dir / clean).unlink(missing_ok=True)
+
     def _working_copies(self, session: Session) -> list[Listed]:
         latest = (
             select(ArticleRevisionRow.article_id, func.max(ArticleRevisionRow.version).label("v"))
@@ -501,7 +632,7 @@ class ArticleEditor:
             hits = self._kb.search(query, limit=min(limit, 100), filters=filters)
             return [a for hit in hits if (a := self._kb.get(hit.article_id)) is not None]
         browse = getattr(self._kb, "browse", None)
-        return list(browse(0, limit)) if browse is not None else []
+        return list(browse(0, limit, category)) if browse is not None else []
 
     @staticmethod
     def _listed(article: Article) -> Listed:

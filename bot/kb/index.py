@@ -216,11 +216,19 @@ class TantivyKnowledgeBase:
     def article_count(self) -> int:
         return int(self._current().searcher.num_docs)
 
-    def browse(self, offset: int = 0, limit: int = 100) -> list[Article]:
-        """Indexed articles by category, then title: one page of the KB's table of contents."""
+    def browse(
+        self, offset: int = 0, limit: int = 100, category: str | None = None
+    ) -> list[Article]:
+        """Indexed articles by category, then title: one page of the KB's table of
+        contents, or of one category's articles."""
         snapshot = self._current()
+        query = (
+            tantivy.Query.term_query(snapshot.index.schema, "category", category)
+            if category
+            else tantivy.Query.all_query()
+        )
         result = snapshot.searcher.search(
-            tantivy.Query.all_query(),
+            query,
             limit,
             count=False,
             order_by_field="listing",

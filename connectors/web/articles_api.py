@@ -9,6 +9,7 @@ as `fields` (front matter) and `body`.
 
 from __future__ import annotations
 
+import hmac
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
@@ -16,16 +17,18 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from bot.app import Assistant
 from bot.kb.articles import CATEGORIES
 from bot.kb.editor import (
+    STATES,
     WORKFLOW_STEPS,
     ArticleEditor,
     ArticleNotFound,
+    EditConflict,
     EditorError,
     Listed,
     Revision,
     WrongState,
     compose,
 )
-from connectors.web.api import _authorised, _json_body
+from connectors.web.api import _json_body
 from connectors.web.errors import ApiError
 from connectors.web.render import render_text
 
@@ -43,10 +46,14 @@ def editor() -> ArticleEditor:
 
 @articles_api.before_request
 def _require_token() -> None:
-    if not assistant().settings.api_token:
-        raise ApiError(403, "forbidden", "set TIER0_API_TOKEN to use the articles API")
-    if not _authorised():
-        raise ApiError(401, "unauthorized", "send Authorization: Bearer <TIER0_API_TOKEN>")
+    """The editor's own token, not the agents' (TIER0_API_TOKEN): publishing changes
+    what the bot tells every user."""
+    token = assistant().settings.editor_api_token
+    if not token:
+        raise ApiError(403, "forbidden", "set TIER0_EDITOR_API_TOKEN to use the articles API")
+    given = request.headers.get("Authorization", "")
+    if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+        raise ApiError(401, "unauthorized", "send Authorization: Bearer <TIER0_EDITOR_API_TOKEN>")
 
 
 def _revision_json(revision: Revision, *, text: bool = True) -> dict[str, Any]:
@@ -87,9 +94,12 @@ def _problems(text: str, article_id: str | None) -> list[dict[str, Any]]:
 
 
 def _refusal(error: EditorError) -> tuple[Response, int]:
-    status = (
-        404 if isinstance(error, ArticleNotFound) else 409 if isinstance(error, WrongState) else 422
-    )
+    if isinstance(error, ArticleNotFound):
+        status = 404
+    elif isinstance(error, WrongState | EditConflict):
+        status = 409
+    else:
+        status = 422
     body: dict[str, Any] = {"code": error.code, "message": str(error)}
     if error.problems:
         body["problems"] = [
@@ -114,10 +124,25 @@ def _article_text(body: dict[str, Any]) -> str:
 
 
 def _author(body: dict[str, Any]) -> str:
-    author = body.get("author", "api")
-    if not isinstance(author, str) or not author.strip() or len(author) > MAX_AUTHOR:
-        raise ApiError(400, "invalid_field", f"'author' must be at most {MAX_AUTHOR} characters")
-    return author.strip()
+    """`api:<name>`: the token names no person, so the history says the name came
+    from an API caller and cannot pass for a signed-in user's."""
+    author = body.get("author", "")
+    if not isinstance(author, str) or len(author) > MAX_AUTHOR - 4:
+        raise ApiError(
+            400, "invalid_field", f"'author' must be at most {MAX_AUTHOR - 4} characters"
+        )
+    name = " ".join(author.split())
+    return f"api:{name}" if name else "api"
+
+
+def _base_version(body: dict[str, Any]) -> int | None:
+    """`base_version`: the version the caller edited; a newer one makes the save a 409."""
+    value = body.get("base_version")
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ApiError(400, "invalid_field", "'base_version' must be a version number (0 or more)")
+    return value
 
 
 def _int_arg(name: str, default: int, maximum: int) -> int:
@@ -133,8 +158,8 @@ def _int_arg(name: str, default: int, maximum: int) -> int:
 def list_articles() -> Response:
     state = request.args.get("state")
     category = request.args.get("category")
-    if state is not None and state not in ("draft", "in_review", "published"):
-        raise ApiError(400, "invalid_parameter", "'state' must be draft, in_review or published")
+    if state is not None and state not in STATES:
+        raise ApiError(400, "invalid_parameter", f"'state' must be one of {', '.join(STATES)}")
     if category is not None and category not in CATEGORIES:
         raise ApiError(
             400, "invalid_parameter", f"'category' must be one of {', '.join(CATEGORIES)}"
@@ -174,7 +199,11 @@ def save_article(article_id: str) -> Response | tuple[Response, int]:
     text = _article_text(body)
     try:
         saved = editor().save_draft(
-            text, _author(body), article_id, str(body.get("note", ""))[:500]
+            text,
+            _author(body),
+            article_id,
+            str(body.get("note", ""))[:500],
+            base_version=_base_version(body),
         )
     except EditorError as error:
         return _refusal(error)
@@ -183,7 +212,7 @@ def save_article(article_id: str) -> Response | tuple[Response, int]:
 
 @articles_api.post("/<article_id>/<step>")
 def workflow(article_id: str, step: str) -> Response | tuple[Response, int]:
-    """`submit` (draft → in_review), `return` (back to draft), `publish`."""
+    """`submit` (draft → in_review), `return` (back to draft), `publish`, `archive`."""
     if step not in WORKFLOW_STEPS:
         raise ApiError(
             404, "not_found", f"no such resource; the steps are {', '.join(WORKFLOW_STEPS)}"

@@ -119,7 +119,12 @@ def _check_csrf() -> None:
 
 
 def _secure_cookies() -> bool:
-    if request.is_secure or assistant().settings.effective_public_url.startswith("https:"):
+    """Secure, unless every sign says a developer's machine: plain HTTP, no https
+    public URL, no proxy saying it terminated TLS, and a loopback host."""
+    forwarded = request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip().lower()
+    if request.is_secure or forwarded == "https":
+        return True
+    if assistant().settings.effective_public_url.startswith("https:"):
         return True
     host = (request.host or "").rsplit(":", 1)[0].strip("[]")
     try:
@@ -165,8 +170,7 @@ def login() -> Response | str:
         return render_template("admin/login.html", error=None, next=request.args.get("next", ""))
     username = request.form.get("username", "")[:64]
     password = request.form.get("password", "")[:1024]
-    with assistant().store.transaction() as tx:
-        result = sign_in(tx.session, username, password, utcnow())
+    result = sign_in(assistant().store, username, password, utcnow())
     if result.user is None or result.token is None:
         page = render_template(
             "admin/login.html",

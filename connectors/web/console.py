@@ -23,7 +23,7 @@ from flask import (
 
 from bot.store import Transaction
 from bot.takeover import takeover_status
-from bot.ticket_queue import queue_items, time_left
+from bot.ticket_queue import queue_item, queue_items, time_left
 from bot.ticket_updates import (
     PRIORITIES,
     InvalidStatus,
@@ -33,7 +33,7 @@ from bot.ticket_updates import (
     take_over,
     update_ticket,
 )
-from bot.tickets import TICKET_STATUSES, ticket_sla
+from bot.tickets import TICKET_STATUSES
 from connectors.web.auth import assistant, done_messages, require, signed_in_user
 
 agent = Blueprint("agent", __name__, url_prefix="/agent")
@@ -77,7 +77,7 @@ def ticket(ticket_id: str, error: str | None = None, status: int = 200) -> tuple
     if found is None:
         abort(404)
     now = datetime.now(UTC)
-    sla = ticket_sla(found, assistant().settings.sla, now)
+    item = queue_item(found, assistant().settings.sla, now)
     transcript = []
     if found.conversation_id is not None:
         transcript = assistant().engine.conversation(found.conversation_id).messages
@@ -89,7 +89,7 @@ def ticket(ticket_id: str, error: str | None = None, status: int = 200) -> tuple
     page = render_template(
         "agent/ticket.html",
         ticket=found,
-        sla=sla,
+        item=item,
         transcript=transcript,
         holder=holder,
         statuses=TICKET_STATUSES,

@@ -23,15 +23,21 @@ from flask import (
 )
 from markupsafe import Markup
 
-from bot.accounts import ROLES, AccountError, add_user, list_users
+from bot.accounts import ROLES, AccountError, add_user, list_users, unlock
 from bot.kb.articles import AUDIENCES, CATEGORIES
 from bot.kb.editor import (
+    MAX_ARTICLE_BYTES,
+    STATES,
+    TEMPLATE_BODY,
     WORKFLOW_STEPS,
     ArticleEditor,
     ArticleNotFound,
+    EditConflict,
     EditorError,
     compose,
     decompose,
+    recompose,
+    where,
 )
 from bot.kb.lint import Problem
 from connectors.web.auth import assistant, done_messages, require, signed_in_user
@@ -39,13 +45,16 @@ from connectors.web.render import render_text
 
 admin = Blueprint("admin", __name__, url_prefix="/admin")
 LIST_FIELDS = ("tags", "products", "versions", "related")
+PAGE = 100  # articles per page of the list
 DONE = {
     "saved": "Draft saved.",
     "submitted": "Sent for review.",
     "returned": "Returned to draft.",
     "published": "Published: the assistant answers with the new text now.",
+    "archived": "Archived: the assistant no longer answers with it (restore a version to undo).",
     "reverted": "An earlier version was restored as a new draft; review and publish it.",
     "user_added": "User added.",
+    "unlocked": "Account unlocked: it may sign in again now.",
 }
 
 
@@ -60,10 +69,12 @@ def _split(value: str) -> list[str]:
     return [item.strip() for item in value.replace("\n", ",").split(",") if item.strip()]
 
 
-def text_from_form(form: Any, base: dict[str, Any] | None = None) -> str:
+def text_from_form(form: Any, original: str | None = None) -> str:
     """The article file the form describes; fields the form does not show come from
-    `base` (the version being edited), so editing never drops them."""
-    fields: dict[str, Any] = dict(base or {})
+    `original` (the version being edited), so editing never drops them, and its front
+    matter is kept as written while the fields are unchanged."""
+    base, _ = decompose(original) if original is not None else ({}, "")
+    fields: dict[str, Any] = dict(base)
     for name in ("title", "id", "category", "audience", "summary"):
         if name in form:
             fields[name] = form.get(name, "").strip() or None
@@ -74,6 +85,8 @@ def text_from_form(form: Any, base: dict[str, Any] | None = None) -> str:
         fields["questions"] = [
             q.strip() for q in form.get("questions", "").splitlines() if q.strip()
         ]
+    if original is not None:
+        return recompose(original, fields, form.get("body", ""))
     return compose(fields, form.get("body", ""))
 
 
@@ -94,8 +107,13 @@ def form_from_text(text: str) -> dict[str, Any]:
     return form
 
 
-def _problem_json(problem: Problem) -> dict[str, Any]:
-    return {"line": problem.line, "message": problem.message, "severity": problem.severity}
+def _problem_json(problem: Problem, text: str) -> dict[str, Any]:
+    return {
+        "line": problem.line,
+        "where": where(text, problem.line),
+        "message": problem.message,
+        "severity": problem.severity,
+    }
 
 
 # -- the article list -----------------------------------------------------------------
@@ -114,12 +132,18 @@ def articles() -> str:
     query = request.args.get("q", "").strip()[:200]
     state = request.args.get("state") or None
     category = request.args.get("category") or None
-    state = state if state in ("draft", "in_review", "published") else None
+    state = state if state in STATES else None
     category = category if category in CATEGORIES else None
-    rows = editor().listing(query, state=state, category=category, limit=100)
+    page_arg = request.args.get("page", "1")
+    page = int(page_arg) if page_arg.isdigit() and 0 < int(page_arg) <= 1000 else 1
+    rows = editor().listing(
+        query, state=state, category=category, offset=(page - 1) * PAGE, limit=PAGE + 1
+    )
     return render_template(
         "admin/articles.html",
-        rows=rows,
+        page=page,
+        more=len(rows) > PAGE,
+        rows=rows[:PAGE],
         q=query,
         state=state,
         category=category,
@@ -140,8 +164,11 @@ def _edit_page(
     error: str | None = None,
 ) -> tuple[str, int]:
     preview_text = text_from_form(form) if form.get("body") is not None else ""
+    checked = revision.text if revision is not None else preview_text
     page = render_template(
         "admin/edit.html",
+        live=article_id is not None and assistant().kb.get(article_id) is not None,
+        where=lambda problem: where(checked, problem.line),
         article_id=article_id,
         form=form,
         revision=revision,
@@ -165,7 +192,7 @@ def new_article() -> Response | tuple[str, int]:
             "title": questions[0].rstrip("?").capitalize() if questions else "",
             "category": "howto",
             "questions": "\n".join(questions),
-            "body": "Write the answer here.\n",
+            "body": TEMPLATE_BODY + "\n",
         }
         return _edit_page(None, blank, None, [])
     text = text_from_form(request.form)
@@ -190,18 +217,30 @@ def edit_article(article_id: str) -> Response | tuple[str, int]:
             current,
             editor().problems(current.text, article_id),
         )
-    base, _ = decompose(current.text)
-    text = text_from_form(request.form, base)
+    text = text_from_form(request.form, current.text)
     try:
+        seen = request.form.get("base_version", "")
         editor().save_draft(
-            text, signed_in_user().username, article_id, note=request.form.get("note", "")
+            text,
+            signed_in_user().username,
+            article_id,
+            note=request.form.get("note", ""),
+            base_version=int(seen) if seen.isdigit() else None,
         )
+    except EditConflict as conflict:
+        newest = editor().current(article_id)  # the form now builds on the newest version
+        return _edit_page(article_id, dict(request.form), newest, [], 409, str(conflict))
     except EditorError as error:
         return _edit_page(article_id, dict(request.form), current, [], 422, str(error))
     return redirect(url_for("admin.edit_article", article_id=article_id, done="saved"))
 
 
-STEP_DONE = {"submit": "submitted", "return": "returned", "publish": "published"}
+STEP_DONE = {
+    "submit": "submitted",
+    "return": "returned",
+    "publish": "published",
+    "archive": "archived",
+}
 
 
 @admin.post("/articles/<article_id>/<step>")
@@ -279,19 +318,21 @@ def preview() -> Response:
     """The form as users will see it, and what the linter says: the editor's page
     calls this as the author types."""
     article_id = request.form.get("article_id") or None
-    base: dict[str, Any] = {}
+    original = None
     if article_id:
         try:
-            base, _ = decompose(editor().current(article_id).text)
+            original = editor().current(article_id).text
         except EditorError:
             article_id = None
-    text = text_from_form(request.form, base)
+    text = text_from_form(request.form, original)
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_ARTICLE_BYTES:
+        abort(413, f"an article must be at most {MAX_ARTICLE_BYTES} bytes")
     problems = editor().problems(text, article_id)
     title = request.form.get("title", "").strip()
     return jsonify(
         title=title,
         html=str(_preview_html(text, article_id)),
-        problems=[_problem_json(p) for p in problems],
+        problems=[_problem_json(p, text) for p in problems],
     )
 
 
@@ -326,3 +367,14 @@ def users() -> tuple[str, int]:
         messages=done_messages(DONE),
     )
     return page, status
+
+
+@admin.post("/users/<username>/unlock")
+@require("users")
+def unlock_user(username: str) -> Response:
+    try:
+        with assistant().store.transaction() as tx:
+            unlock(tx.session, username)
+    except AccountError:
+        abort(404)
+    return redirect(url_for("admin.users", done="unlocked"))

@@ -20,6 +20,14 @@ from connectors.web.charts import bar_chart, stacked_bar
 
 insights = Blueprint("insights", __name__, url_prefix="/admin/insights")
 WINDOWS = (1, 7, 30, 90, 365)
+# Why a question is a gap, as the page says it (any other reason is a fallback's).
+REASON_NAMES = {
+    figures.NOT_HELPFUL: "marked not helpful",
+    figures.NONE_FITTED: "none of the offered articles fitted",
+    "no_article": "no article found",
+    "not_understood": "not understood",
+    "out_of_scope": "out of scope",
+}
 
 
 def assistant() -> Assistant:
@@ -101,7 +109,7 @@ def overview() -> str:
     }
     return render_template(
         "admin/insights.html", days=days, windows=WINDOWS, tables=tables, charts=charts,
-        deflection=deflected, title_of=_title_of,
+        deflection=deflected, title_of=_title_of, reason_names=REASON_NAMES,
     )  # fmt: skip
 
 

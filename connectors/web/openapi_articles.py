@@ -7,17 +7,17 @@ from typing import Any
 from connectors.web.openapi_parts import json_response as _json
 from connectors.web.openapi_parts import ref as _ref
 
-STATES = ["draft", "in_review", "published"]
-STEPS = ["submit", "return", "publish"]
+STATES = ["draft", "in_review", "published", "archived"]
+STEPS = ["submit", "return", "publish", "archive"]
 
 
 def _errors(*statuses: int) -> dict[str, Any]:
     text = {
         400: "Malformed request or parameter",
         401: "Missing or wrong API token",
-        403: "The articles API is off: TIER0_API_TOKEN is not set",
+        403: "The articles API is off: TIER0_EDITOR_API_TOKEN is not set",
         404: "No such article or version",
-        409: "The article is not in the state this step starts from",
+        409: "Not in the state this step starts from, or a newer version was saved meanwhile",
         415: "Content-Type is not application/json",
         422: "The article cannot be saved or published; `problems` says why",
     }
@@ -39,7 +39,7 @@ REVISION = {
     "properties": {
         "id": {"type": "string"},
         "version": {"type": "integer", "description": "0: the file, never edited here"},
-        "state": {"enum": STATES},
+        "state": {"enum": [*STATES, "superseded"]},
         "path": {"type": "string", "description": "The file, relative to the KB directory"},
         "author": {"type": "string"},
         "note": {"type": "string"},
@@ -70,7 +70,12 @@ ARTICLE_TEXT = {
         "markdown": {"type": "string"},
         "fields": {"type": "object", "description": "Front matter: title, category, tags..."},
         "body": {"type": "string"},
-        "author": {"type": "string", "maxLength": 64},
+        "author": {"type": "string", "maxLength": 60},
+        "base_version": {
+            "type": "integer",
+            "description": "The version this text was edited from: if someone saved a newer "
+            "one meanwhile, the save is refused with 409 (code conflict)",
+        },
         "note": {"type": "string", "maxLength": 500},
     },
 }
@@ -182,7 +187,7 @@ def article_paths() -> dict[str, Any]:
         },
         "/api/v1/articles/{article_id}/{step}": {
             "post": {
-                "summary": "A workflow step: submit (draft → in_review), return, publish",
+                "summary": "A workflow step: submit (draft → in_review), return, publish, archive",
                 "description": "publish writes the article's file and updates the search "
                 "index at once; it answers 422 with `problems` while the linter finds errors",
                 "parameters": [

@@ -67,7 +67,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, prepared_dir: Path) -> Iter
         )  # fmt: skip
     started = start_server(
         data_dir, database, root, kb_dir=kb_dir,
-        TIER0_API_TOKEN=TOKEN, TIER0_HELPDESK_POLL_INTERVAL="0",
+        TIER0_API_TOKEN=TOKEN, TIER0_EDITOR_API_TOKEN=TOKEN, TIER0_HELPDESK_POLL_INTERVAL="0",
     )  # fmt: skip
     yield started
     started.stop()

@@ -30,7 +30,13 @@ def editable_settings(settings: Settings, tmp_path: Path) -> Settings:
     shutil.copytree(KB_DIR, kb_dir)
     data_dir = tmp_path / "data"
     shutil.copytree(settings.data_dir, data_dir, ignore=shutil.ignore_patterns("*.db", "*.lock"))
-    return replace(settings, kb_dir=kb_dir, data_dir=data_dir, api_token="api-token")
+    return replace(
+        settings,
+        kb_dir=kb_dir,
+        data_dir=data_dir,
+        api_token="api-token",
+        editor_api_token="editor-token",
+    )
 
 
 @pytest.fixture

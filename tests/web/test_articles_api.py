@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tests.connectors.test_api import validate
 
-TOKEN = {"Authorization": "Bearer api-token"}
+TOKEN = {"Authorization": "Bearer editor-token"}
 NEW = {
     "fields": {
         "title": "Rotate the API token",
@@ -30,6 +30,7 @@ def test_create_review_publish_over_json(web_app, web_assistant) -> None:  # typ
     validate(created.get_json(), "ArticleWithProblems")
     article = created.get_json()["article"]
     assert article["id"] == "rotate-the-api-token" and article["state"] == "draft"
+    assert article["author"] == "api:script"
     assert article["markdown"].startswith("---\ntitle: Rotate the API token\n")
     drafts = client.get("/api/v1/articles?state=draft", headers=TOKEN).get_json()["articles"]
     assert [a["id"] for a in drafts] == ["rotate-the-api-token"]
@@ -132,3 +133,26 @@ def test_preview_renders_and_lints_without_saving(web_app) -> None:  # type: ign
     assert "<script>" not in data["html"] and "<em>hi</em>" in data["html"]
     assert any("ghost" in p["message"] for p in data["problems"])
     assert client.get("/api/v1/articles?state=draft", headers=TOKEN).get_json()["articles"] == []
+
+
+def test_the_agents_token_cannot_publish(web_app) -> None:  # type: ignore[no-untyped-def]
+    client = web_app.test_client()
+    agents = {"Authorization": "Bearer api-token"}
+    assert client.post("/api/v1/articles", json=NEW, headers=agents).status_code == 401
+
+
+def test_the_api_is_off_without_its_token(web_app, web_assistant) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    web_assistant.settings = replace(web_assistant.settings, editor_api_token="")
+    response = web_app.test_client().get("/api/v1/articles", headers=TOKEN)
+    assert (
+        response.status_code == 403
+        and "TIER0_EDITOR_API_TOKEN" in response.get_json()["error"]["message"]
+    )
+
+
+def test_an_api_author_cannot_pass_for_a_user(web_app) -> None:  # type: ignore[no-untyped-def]
+    client = web_app.test_client()
+    created = client.post("/api/v1/articles", json=NEW | {"author": "admin"}, headers=TOKEN)
+    assert created.get_json()["article"]["author"] == "api:admin"

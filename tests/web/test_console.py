@@ -46,6 +46,11 @@ def test_a_reply_from_the_console_reaches_the_users_conversation(web_app, signed
         data={"csrf_token": csrf_of(page), "text": "Please run the repair tool."},
     )
     assert sent.status_code == 302 and "done=replied" in sent.headers["Location"]
+    after = agent.get(f"/agent/tickets/{ticket}").get_data(as_text=True)
+    first_response = after.split("<dt>First response</dt>")[1].split("</dd>")[0]
+    assert "met" in first_response and "left" not in first_response  # answered in time
+    queue = agent.get("/agent").get_data(as_text=True)
+    assert "resolution," in queue.split(f'/agent/tickets/{ticket}"', 2)[2].split("</tr>")[0]
     lines = client.get(f"/api/v1/conversations/{conversation}").get_json()["messages"]
     assert "Agent Person (support), on ticket" in lines[-1]["text"]
     assert "Please run the repair tool." in lines[-1]["text"]

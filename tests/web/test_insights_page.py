@@ -74,3 +74,22 @@ def test_csv_exports_have_headers_and_no_formulas(web_app, signed_in) -> None:  
     assert "'=HYPERLINK" in gaps
     assert editor.get("/admin/insights/nope.csv").status_code == 404
     assert signed_in("agent").get("/admin/insights/gaps.csv").status_code == 403
+
+
+def test_offers_the_user_turned_down_are_gaps(web_app, web_assistant) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime, timedelta
+
+    from bot.insights import NONE_FITTED, content_gaps
+
+    client = web_app.test_client()
+    send, replies = _conversation(client, "how do I frobnicate the quux widget")
+    offered = [c["id"] for r in replies[0] if r["type"] == "choices" for c in r["choices"]]
+    assert "human" in offered and any(c.startswith("article:") for c in offered)
+    send({"choice": "human"})  # "None of these, talk to a human"
+    picked, replies = _conversation(client, "frobnicate the quux widget")
+    article = next(c for r in replies[0] if r["type"] == "choices" for c in r["choices"])
+    picked({"choice": article["id"]})  # took one: not a gap
+    with web_assistant.store.transaction() as tx:
+        gaps = content_gaps(tx, datetime.now(UTC) - timedelta(days=1))
+    gap = next(g for g in gaps if "frobnicate" in g.question)
+    assert gap.count == 1 and dict(gap.reasons) == {NONE_FITTED: 1}

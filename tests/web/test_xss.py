@@ -13,7 +13,7 @@ from tests.connectors.test_api import api_sender
 from tests.drivers import open_ticket
 from tests.web.xss_payloads import PAYLOADS, assert_inert
 
-TOKEN = {"Authorization": "Bearer api-token"}
+TOKEN = {"Authorization": "Bearer editor-token"}
 
 
 def hostile_article(number: int, payload: str) -> dict[str, Any]:

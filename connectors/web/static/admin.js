@@ -19,7 +19,7 @@
     (data.problems || []).forEach(function (p) {
       var item = document.createElement("li");
       item.className = p.severity;
-      item.textContent = "line " + p.line + ": " + p.severity + ": " + p.message;
+      item.textContent = (p.where || "line " + p.line) + ": " + p.severity + ": " + p.message;
       problems.appendChild(item);
     });
     form.dataset.previewed = String(sent);
