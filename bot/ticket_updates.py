@@ -72,14 +72,20 @@ def change_status(
     return True
 
 
-def tell_user(tx: Transaction, row: TicketRow, text: str) -> None:
-    """Add a ticket reply to the conversation the ticket came from, if any."""
+def tell_user(
+    tx: Transaction, row: TicketRow, text: str, *, agent: str | None = None, said: str = ""
+) -> None:
+    """Add a ticket reply to the conversation the ticket came from, if any. From an
+    agent, the payload also names them (`agent`) and carries their words alone
+    (`reply`), so a channel can show a person speaking rather than the bot."""
     if row.conversation_id is None:
         return
     conversation = tx.conversation(row.conversation_id, lock=True)  # seq stays unique
     reply = TicketReply(text, row.id, row.status)
     payload = reply_to_dict(reply)
     payload["text"] = redact(text)
+    if agent is not None:
+        payload.update(agent=agent, reply=redact(said))
     tx.append_message(conversation, "bot", reply.type, str(payload["text"]), payload)
     tx.add_event(conversation.id, "ticket_update", {"ticket_id": row.id, "status": row.status})
 
@@ -138,7 +144,7 @@ def agent_reply(
     begin_takeover(tx, row, agent, at, implicit=True)
     tx.add_ticket_event(row.id, "reply", "agent", None, {"agent": agent, "text": redact(text)}, at)
     row.updated_at = at
-    tell_user(tx, row, f"{who}, on ticket #{row.id}: {text}")
+    tell_user(tx, row, f"{who}, on ticket #{row.id}: {text}", agent=agent or "", said=text)
     return row
 
 

@@ -15,13 +15,17 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
+    jsonify,
     redirect,
     render_template,
     request,
     url_for,
 )
+from markupsafe import Markup
 
 from bot.store import Transaction
+from bot.store.models import TicketEventRow
 from bot.takeover import takeover_status
 from bot.ticket_queue import queue_item, queue_items, time_left
 from bot.ticket_updates import (
@@ -35,6 +39,7 @@ from bot.ticket_updates import (
 )
 from bot.tickets import TICKET_STATUSES
 from connectors.web.auth import assistant, done_messages, require, signed_in_user
+from connectors.web.render import render_markdown
 
 agent = Blueprint("agent", __name__, url_prefix="/agent")
 DONE = {
@@ -83,6 +88,7 @@ def ticket(ticket_id: str, error: str | None = None, status: int = 200) -> tuple
         transcript = assistant().engine.conversation(found.conversation_id).messages
     with assistant().store.transaction() as tx:
         status_of_takeover = takeover_status(tx, number)
+        events = tx.ticket_events(number)
     holder = None
     if status_of_takeover is not None and status_of_takeover.taken_over:
         holder = status_of_takeover.agent or "an agent"
@@ -90,6 +96,8 @@ def ticket(ticket_id: str, error: str | None = None, status: int = 200) -> tuple
         "agent/ticket.html",
         ticket=found,
         item=item,
+        events=events,
+        describe_event=describe_event,
         transcript=transcript,
         holder=holder,
         statuses=TICKET_STATUSES,
@@ -142,3 +150,46 @@ def act(ticket_id: str, act: str) -> Response | tuple[str, int]:
     except (InvalidStatus, ValueError) as failure:
         return ticket(ticket_id, error=str(failure), status=422)
     return redirect(url_for("agent.ticket", ticket_id=number, done=done))
+
+
+@agent.get("/tickets/<ticket_id>/transcript")
+@require("tickets")
+def transcript(ticket_id: str) -> Response:
+    """The conversation's lines after `?after=SEQ`, as HTML for the ticket page,
+    which asks every few seconds: the agent sees the user typing on, live."""
+    found = assistant().engine.ticket(_ticket_id(ticket_id))
+    if found is None or found.conversation_id is None:
+        abort(404)
+    after = request.args.get("after", "0")
+    seq = int(after) if after.isdigit() and len(after) < 10 else 0
+    lines = assistant().engine.conversation(found.conversation_id, seq).messages
+    html = render_template("agent/_lines.html", transcript=lines)
+    return jsonify(html=html, after=lines[-1]["seq"] if lines else seq)
+
+
+@agent.app_template_filter("chat_markdown")
+def chat_markdown(text: str) -> Markup:
+    """A bot's or agent's message as the user saw it: Markdown, sanitised."""
+    return render_markdown(current_app.extensions["tier0.markdown"], text, None)
+
+
+def describe_event(event: TicketEventRow) -> str:
+    """One line of a ticket's history, as an agent reads it."""
+    data = event.data or {}
+    who = data.get("agent") or data.get("by") or event.actor
+    if event.kind == "status" and "from" not in data:
+        return f"opened as {event.status} ({who})"
+    if event.kind == "status":
+        return f"status {data['from']} → {event.status} ({who})"
+    if event.kind == "change":
+        return f"{data.get('field')} {data.get('from')} → {data.get('to')} ({who})"
+    if event.kind == "reply":
+        return f"reply by {who}"
+    if event.kind == "takeover":
+        return f"taken over by {who}"
+    if event.kind == "handback":
+        reason = str(data.get("reason", "handed_back")).replace("_", " ")
+        return f"back to the assistant ({reason}, {who})"
+    if event.kind == "user_message":
+        return "the user wrote during the takeover"
+    return f"{event.kind} ({who})"

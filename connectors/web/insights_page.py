@@ -102,7 +102,12 @@ def overview() -> str:
         ),
         "sla": bar_chart(
             "SLA attainment by priority",
-            [(row.priority, round(row.attainment * 100)) for row in tables["sla"]],
+            # Only priorities with a known outcome: "0 %" of nothing would read as failure.
+            [
+                (row.priority, round(row.attainment * 100))
+                for row in tables["sla"]
+                if row.met + row.breached
+            ],
             unit="%",
             chart_id="chart-sla",
         ),

@@ -67,6 +67,12 @@ MESSAGE = {
         "intent": {"type": ["string", "null"]},
         "confidence": {"type": ["number", "null"]},
         "choice": {"type": "string"},
+        "agent": {
+            "type": "string",
+            "description": "On a support agent's reply (type ticket): their name, empty when "
+            "they gave none; `reply` holds their words alone",
+        },
+        "reply": {"type": "string"},
     },
 }
 

@@ -164,7 +164,11 @@ def test_an_agent_reply_from_the_console_reaches_the_open_widget(
     console.get_by_text("Reply sent").wait_for(timeout=WAIT)
 
     panel.get_by_text("this is Ana from support").wait_for(timeout=WAIT)
-    assert panel.locator(".tier0-msg strong", has_text="Repair").count() == 1
+    assert panel.locator(".tier0-agent strong", has_text="Repair").count() == 1
+    assert "Agent Person" in panel.locator(".tier0-agent-name").last.inner_text()
+    # The agent has the conversation now: the user's answer reaches the open console.
+    ask(panel, "ran Repair, the sync works again")
+    console.locator("#transcript", has_text="the sync works again").wait_for(timeout=WAIT)
 
     small = browser.new_context(viewport={"width": 360, "height": 800}).new_page()
     sign_in(small, server, "agent")

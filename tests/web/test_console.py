@@ -53,6 +53,9 @@ def test_a_reply_from_the_console_reaches_the_users_conversation(web_app, signed
     assert "resolution," in queue.split(f'/agent/tickets/{ticket}"', 2)[2].split("</tr>")[0]
     lines = client.get(f"/api/v1/conversations/{conversation}").get_json()["messages"]
     assert "Agent Person (support), on ticket" in lines[-1]["text"]
+    assert (
+        lines[-1]["agent"] == "Agent Person" and lines[-1]["reply"] == "Please run the repair tool."
+    )
     assert "Please run the repair tool." in lines[-1]["text"]
     # An empty reply is refused with a message, and nothing is sent.
     empty = agent.post(
@@ -98,8 +101,19 @@ def test_take_over_quiets_the_bot_and_hand_back_restores_it(web_app, signed_in) 
     )
     page = agent.get(f"/agent/tickets/{ticket}").get_data(as_text=True)
     assert "Taken over by Agent Person" in page and "Hand back to the assistant" in page
+    page = agent.get(f"/agent/tickets/{ticket}").get_data(as_text=True)
+    after = re.search(r'data-after="(\d+)"', page).group(1)
     quiet = send({"text": "how do I install on windows"})
     assert "install-windows" not in str(quiet)
+    # The ticket page fetches what the user wrote since it was loaded.
+    news = agent.get(f"/agent/tickets/{ticket}/transcript?after={after}").get_json()
+    assert "how do I install on windows" in news["html"] and news["after"] > int(after)
+    assert (
+        agent.get(f"/agent/tickets/{ticket}/transcript?after={news['after']}")
+        .get_json()["html"]
+        .strip()
+        == ""
+    )
     assert "how do I install on windows" in agent.get(f"/agent/tickets/{ticket}").get_data(
         as_text=True
     )

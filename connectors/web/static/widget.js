@@ -210,6 +210,14 @@
       card.appendChild(heading);
       card.appendChild(el("p", "tier0-card-text", message.text));
       row.appendChild(card);
+    } else if (message.type === "ticket" && typeof message.agent === "string") {
+      // A support agent's own words: shown as a person speaking, with their name.
+      row.className = "tier0-msg tier0-bot tier0-agent";
+      var said = el("div", "tier0-ticket");
+      said.appendChild(el("span", "tier0-agent-name",
+        (message.agent || "Support agent") + " \u00b7 support \u00b7 ticket #" + message.ticket_id));
+      said.appendChild(markdown(message.reply || message.text));
+      row.appendChild(said);
     } else if (message.type === "ticket") {
       var ticket = el("div", "tier0-ticket");
       ticket.appendChild(el("span", "tier0-ticket-ref", "Ticket #" + message.ticket_id + " \u00b7 " + message.status));
@@ -228,7 +236,8 @@
           button.addEventListener("click", function () {
             Array.prototype.forEach.call(group.querySelectorAll("button"), function (b) { b.disabled = true; });
             button.classList.add("tier0-picked");
-            post({ choice: choice.id });
+            // The clicked button is disabled now: keep the keyboard in the chat.
+            post({ choice: choice.id }).then(function () { input.focus(); });
           });
           group.appendChild(button);
         });
