@@ -62,6 +62,9 @@ class ContentGap:
     fallback: int  # times it fell to the fallback
     not_helpful: int  # times its article was marked not helpful, or none offered fitted
     reasons: tuple[tuple[str, int], ...]  # ("no_article", 3), ("not_helpful", 2), ...
+    # The articles shown for it that the user said did not help: improve one of these
+    # rather than write another.
+    articles: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -154,7 +157,8 @@ def _session(db: Db) -> Session:
 class _Asked:
     text: str
     at: datetime
-    reason: str  # the fallback's reason, or NOT_HELPFUL
+    reason: str  # the fallback's reason, NOT_HELPFUL or NONE_FITTED
+    article_id: str | None = None  # the article the user said did not help
 
 
 def content_gaps(db: Db, since: datetime, limit: int = 50) -> list[ContentGap]:
@@ -205,7 +209,7 @@ def _unhelpful_questions(session: Session, since: datetime) -> Iterator[_Asked]:
         shown = cards.get((conversation_id, article_id), [])
         before = [text for shown_at, text in shown if shown_at <= at] or [t for _, t in shown]
         if before:
-            yield _Asked(before[-1], at, NOT_HELPFUL)
+            yield _Asked(before[-1], at, NOT_HELPFUL, article_id)
 
 
 def _declined_offers(session: Session, since: datetime) -> Iterator[_Asked]:
@@ -364,6 +368,12 @@ def _gap(items: list[_Asked]) -> ContentGap:
         fallback=len(items) - not_helpful,
         not_helpful=not_helpful,
         reasons=tuple(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))),
+        articles=tuple(
+            article
+            for article, _ in Counter(
+                item.article_id for item in items if item.article_id is not None
+            ).most_common()
+        ),
     )
 
 

@@ -85,6 +85,15 @@ def queue_items(
     return sorted(items, key=lambda item: (item.due or far, item.ticket.id))
 
 
+def recently_closed(
+    store: Store, policies: SlaPolicies, now: datetime, limit: int = 50
+) -> list[QueueItem]:
+    """Resolved and closed tickets, the latest first: what the "done" tab lists."""
+    with store.transaction() as tx:
+        tickets = [ticket_from_row(row) for row in tx.closed_tickets(limit)]
+    return [queue_item(ticket, policies, now) for ticket in tickets]
+
+
 def time_left(seconds: float | None) -> str:
     """ "2 h 05 min left", "overdue by 12 min", or "paused", for a queue's column."""
     if seconds is None:

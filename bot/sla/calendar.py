@@ -15,6 +15,7 @@ first of the two.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -62,14 +63,8 @@ class BusinessCalendar:
                     yield max(opened, start), closed
             day += timedelta(days=1)
 
-    def _day(self, day: date) -> list[Interval]:
-        if day in self.holidays:
-            return []
-        midnight = datetime(day.year, day.month, day.day, tzinfo=self.zone)
-        return [
-            (_instant(midnight, first), _instant(midnight, last))
-            for first, last in self.weekly[day.weekday()]
-        ]
+    def _day(self, day: date) -> tuple[Interval, ...]:
+        return _openings_of(self, day)
 
     def add(
         self, start: datetime, duration: timedelta, pauses: Sequence[Pause] = ()
@@ -131,6 +126,19 @@ def _change_before(after: datetime, zone: Any) -> datetime:
         else:
             low = middle
     return (low + timedelta(seconds=1)).replace(microsecond=0)
+
+
+@functools.lru_cache(maxsize=8192)
+def _openings_of(calendar: BusinessCalendar, day: date) -> tuple[Interval, ...]:
+    """A day's opening intervals as instants. Cached: an agent's queue computes the SLA
+    of every open ticket, and they share their days (the calendar is immutable)."""
+    if day in calendar.holidays:
+        return ()
+    midnight = datetime(day.year, day.month, day.day, tzinfo=calendar.zone)
+    return tuple(
+        (_instant(midnight, first), _instant(midnight, last))
+        for first, last in calendar.weekly[day.weekday()]
+    )
 
 
 def _aware(moment: datetime) -> datetime:

@@ -149,6 +149,16 @@ class Transaction:
         )
         return list(self.session.scalars(query))
 
+    def closed_tickets(self, limit: int = 50) -> list[TicketRow]:
+        """Resolved and closed tickets, the most recently changed first."""
+        query = (
+            select(TicketRow)
+            .where(TicketRow.status.in_(("resolved", "closed")))
+            .order_by(TicketRow.updated_at.desc(), TicketRow.id.desc())
+            .limit(limit)
+        )
+        return list(self.session.scalars(query))
+
     def record_sla_event(self, ticket_id: int, kind: str, data: dict[str, Any]) -> bool:
         """Record `kind` for the ticket once; False when it was recorded before."""
         try:

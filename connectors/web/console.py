@@ -27,7 +27,7 @@ from markupsafe import Markup
 from bot.store import Transaction
 from bot.store.models import TicketEventRow
 from bot.takeover import takeover_status
-from bot.ticket_queue import queue_item, queue_items, time_left
+from bot.ticket_queue import queue_item, queue_items, recently_closed, time_left
 from bot.ticket_updates import (
     PRIORITIES,
     InvalidStatus,
@@ -42,25 +42,38 @@ from connectors.web.auth import assistant, done_messages, require, signed_in_use
 from connectors.web.render import render_markdown
 
 agent = Blueprint("agent", __name__, url_prefix="/agent")
+QUEUE_ROWS = 200  # the most urgent tickets a queue page lists; the count says how many more
 DONE = {
     "replied": "Reply sent: the user sees it in their chat.",
     "updated": "Ticket updated.",
     "taken": "You have the conversation: the assistant stays quiet until you hand it back.",
     "returned": "Handed back: the assistant answers the user again.",
+    "no_ticket": "There is no ticket with that number.",
 }
 
 
 @agent.get("")
 @agent.get("/")
 @require("tickets")
-def queues() -> str:
+def queues() -> Response | str:
+    wanted = request.args.get("ticket", "").strip().lstrip("#")
+    if wanted:  # "Go to ticket": straight to it, or the queue with a message
+        if wanted.isdigit() and len(wanted) < 12 and assistant().engine.ticket(int(wanted)):
+            return redirect(url_for("agent.ticket", ticket_id=int(wanted)))
+        return redirect(url_for("agent.queues", done="no_ticket"))
     tier_arg = request.args.get("tier", "")
     tier = int(tier_arg) if tier_arg in ("1", "2", "3") else None
-    now = datetime.now(UTC)
-    items = queue_items(assistant().store, assistant().settings.sla, now, tier=tier)
+    closed = request.args.get("view") == "closed"
+    now, sla = datetime.now(UTC), assistant().settings.sla
+    if closed:
+        items = recently_closed(assistant().store, sla, now)
+    else:
+        items = queue_items(assistant().store, sla, now, tier=tier)
     return render_template(
         "agent/queues.html",
-        items=items,
+        items=items[:QUEUE_ROWS],
+        total=len(items),
+        closed=closed,
         tier=tier,
         now=now,
         time_left=time_left,

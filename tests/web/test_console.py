@@ -123,3 +123,18 @@ def test_take_over_quiets_the_bot_and_hand_back_restores_it(web_app, signed_in) 
     )
     answered = send({"text": "how do I install on windows"})
     assert "install-windows" in str(answered), answered
+
+
+def test_go_to_a_ticket_and_the_recently_resolved_view(web_app, signed_in) -> None:  # type: ignore[no-untyped-def]
+    client = web_app.test_client()
+    _, ticket = make_ticket(client, "license key rejected")
+    agent = signed_in("agent")
+    found = agent.get(f"/agent?ticket=%23{ticket}")
+    assert found.status_code == 302 and found.headers["Location"] == f"/agent/tickets/{ticket}"
+    missing = agent.get("/agent?ticket=99999", follow_redirects=True).get_data(as_text=True)
+    assert "There is no ticket with that number." in missing
+    token = csrf_of(agent.get(f"/agent/tickets/{ticket}").get_data(as_text=True))
+    agent.post(f"/agent/tickets/{ticket}/update", data={"csrf_token": token, "status": "resolved"})
+    assert f'/agent/tickets/{ticket}"' not in agent.get("/agent").get_data(as_text=True)
+    done = agent.get("/agent?view=closed").get_data(as_text=True)
+    assert f'/agent/tickets/{ticket}"' in done and "license key rejected" in done

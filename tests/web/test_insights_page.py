@@ -46,6 +46,7 @@ def test_the_page_shows_gaps_rankings_and_rates(web_app, signed_in) -> None:  # 
     assert_inert(html, "/admin/insights")
     assert "zorblax" in html and "Create article from this" in html
     assert "Install Tier0 on Windows" in html  # ranked by "not helpful"
+    assert 'href="/admin/articles/install-windows">Improve “Install Tier0 on Windows”' in html
     assert html.count("<svg") >= 3 and "How conversations ended" in html
     assert "confirmed by the user" in html and "assumed" in html
     link = next(
