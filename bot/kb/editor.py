@@ -9,6 +9,7 @@ updates the index at once (`on_publish`), so the next question finds the new tex
 
 A file changed outside the editor (a `git pull`, a text editor) is recorded as a
 published version the next time the article is edited, so the history stays true.
+The article list is bot/kb/article_list.py, the text handling bot/kb/article_text.py.
 """
 
 from __future__ import annotations
@@ -18,21 +19,23 @@ import os
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot.kb.article_list import ArticleList, Listed
+from bot.kb.article_text import (
+    decompose,
+    normalise,
+    stamp_updated,
+)
 from bot.kb.articles import (
-    CATEGORIES,
     ID_PATTERN,
-    Article,
     ArticleError,
     parse_article,
-    split_front_matter,
 )
 from bot.kb.base import KnowledgeBase
 from bot.kb.lint import Problem, article_problems
@@ -49,20 +52,6 @@ WORKFLOW_STEPS = ("submit", "return", "publish", "archive")
 TEMPLATE_BODY = "Write the answer here."  # a new article's body until the author writes one
 MAX_ARTICLE_BYTES = 200_000
 FILE_AUTHOR = "kb-files"  # the author of a version that came from the file on disk
-# The front-matter fields the editor shows one by one, in the order files use them.
-FIELD_ORDER = (
-    "title",
-    "id",
-    "category",
-    "audience",
-    "summary",
-    "tags",
-    "products",
-    "versions",
-    "related",
-    "questions",
-    "updated",
-)
 
 
 class EditorError(ValueError):
@@ -102,20 +91,6 @@ class Revision:
     updated_at: datetime
 
 
-@dataclass(frozen=True)
-class Listed:
-    """One line of the editor's article list."""
-
-    article_id: str
-    title: str
-    category: str | None
-    state: str  # draft | in_review | published
-    published: bool  # whether a version is live (a draft may sit over a published one)
-    updated_at: datetime | None
-    author: str | None
-    guided_fix: bool
-
-
 def _revision(row: ArticleRevisionRow) -> Revision:
     return Revision(
         row.article_id,
@@ -128,94 +103,6 @@ def _revision(row: ArticleRevisionRow) -> Revision:
         row.created_at,
         row.updated_at,
     )
-
-
-def normalise(text: str) -> str:
-    """One line ending, one final newline: diffs then show what the editor changed."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return text.rstrip("\n") + "\n"
-
-
-def compose(fields: dict[str, Any], body: str) -> str:
-    """An article file from front-matter fields and a Markdown body. Empty fields are
-    left out; fields the editor does not show are kept, after the known ones."""
-    ordered = {name: fields[name] for name in FIELD_ORDER if name in fields}
-    ordered.update({k: v for k, v in fields.items() if k not in ordered})
-    kept = {k: v for k, v in ordered.items() if v not in (None, "", [], ())}
-    front = yaml.safe_dump(kept, sort_keys=False, allow_unicode=True, width=100)
-    return normalise(f"---\n{front}---\n\n{body.strip()}\n")
-
-
-def _meaningful(fields: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in fields.items() if v not in (None, "", [], ())}
-
-
-def recompose(original: str, fields: dict[str, Any], body: str) -> str:
-    """Like `compose`, but when the fields are those of `original` its front matter is
-    kept as written (comments, order, quoting): a change to the body alone then
-    changes only the body, in the file and in the diff."""
-    meta, _ = decompose(original)
-    lines = normalise(original).splitlines()
-    end = next((i for i in range(1, len(lines)) if lines[i].strip() in ("---", "...")), None)
-    if end is None or not lines or lines[0].strip() != "---":
-        return compose(fields, body)
-    if _meaningful(meta) != _meaningful(fields):
-        return compose(fields, body)
-    gap = "\n\n" if end + 1 < len(lines) and not lines[end + 1].strip() else "\n"
-    return normalise("\n".join(lines[: end + 1]) + f"{gap}{body.strip()}\n")
-
-
-_UPDATED = re.compile(r"^updated\s*:.*$", re.M)
-
-
-def stamp_updated(text: str, today: date) -> str:
-    """The front matter's `updated:` set to `today`, if the article has that field."""
-    lines = normalise(text).splitlines()
-    end = next((i for i in range(1, len(lines)) if lines[i].strip() in ("---", "...")), None)
-    if end is None:
-        return text
-    front = "\n".join(lines[1:end])
-    if not _UPDATED.search(front):
-        return text
-    front = _UPDATED.sub(f"updated: {today.isoformat()}", front, count=1)
-    return normalise("\n".join([lines[0], front, *lines[end:]]))
-
-
-def decompose(text: str) -> tuple[dict[str, Any], str]:
-    """(front matter, body) of an article's text, or ({}, text) when it has none."""
-    try:
-        meta, body, _ = split_front_matter(Path("article.md"), text)
-    except ArticleError:
-        return {}, text
-    return meta, body.strip()
-
-
-def where(text: str, line: int) -> str:
-    """A problem's place as the editor's form shows it: a front-matter field, or a line
-    of the body (whose text area starts at the body's first non-blank line)."""
-    lines = normalise(text).splitlines()
-    if not lines or lines[0].strip() != "---":
-        return f"line {line}"
-    end = next((i for i in range(1, len(lines)) if lines[i].strip() in ("---", "...")), None)
-    if end is None or line <= end + 1:
-        fields = {n: name for name, n in _front_matter_lines(lines).items()}
-        owner = max((n for n in fields if n <= line), default=None)
-        return f"front matter, {fields[owner]!r}" if owner is not None else "front matter"
-    blank = 0
-    while end + 1 + blank < len(lines) and not lines[end + 1 + blank].strip():
-        blank += 1
-    return f"body, line {max(1, line - (end + 1) - blank)}"
-
-
-def _front_matter_lines(lines: list[str]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for number, line in enumerate(lines[1:], start=2):
-        if line.strip() in ("---", "..."):
-            break
-        match = re.match(r"^([A-Za-z_][\w-]*)\s*:", line)
-        if match:
-            found.setdefault(match.group(1), number)
-    return found
 
 
 class KnownIds:
@@ -335,21 +222,10 @@ class ArticleEditor:
         offset: int = 0,
         limit: int = 50,
     ) -> list[Listed]:
-        """Articles for the editor's list: working copies first (newest first), then the
-        published ones, by search rank when there is a query, else by category and title."""
-        with self._store.transaction() as tx:
-            working = self._working_copies(tx.session)
-        rows = [w for w in working if state in (None, w.state)]
-        if state in (None, "published"):
-            shown = {w.article_id for w in working}
-            rows += [self._listed(a) for a in self._published(query, category, offset + limit)]
-            rows = [r for r in rows if r.state != "published" or r.article_id not in shown]
-        if query:
-            words = query.casefold().split()
-            rows = [r for r in rows if r.state == "published" or _mentions(r, words)]
-        if category:
-            rows = [r for r in rows if r.category == category]
-        return rows[offset : offset + limit]
+        """The editor's article list (bot/kb/article_list.py)."""
+        return ArticleList(self._store, self._kb).listing(
+            query, state=state, category=category, offset=offset, limit=limit
+        )
 
     # -- writing ----------------------------------------------------------------------
 
@@ -590,63 +466,6 @@ class ArticleEditor:
             raise EditorError(f"refusing to remove a file outside the KB: {relative!r}")
         (self._kb_dir / clean).unlink(missing_ok=True)
 
-    def _working_copies(self, session: Session) -> list[Listed]:
-        latest = (
-            select(ArticleRevisionRow.article_id, func.max(ArticleRevisionRow.version).label("v"))
-            .group_by(ArticleRevisionRow.article_id)
-            .subquery()
-        )
-        rows = session.scalars(
-            select(ArticleRevisionRow)
-            .join(
-                latest,
-                (ArticleRevisionRow.article_id == latest.c.article_id)
-                & (ArticleRevisionRow.version == latest.c.v),
-            )
-            .where(ArticleRevisionRow.state != "published")
-            .order_by(ArticleRevisionRow.updated_at.desc())
-        ).all()
-        listed = []
-        for row in rows:
-            meta, body = decompose(row.text)
-            category = meta.get("category")
-            listed.append(
-                Listed(
-                    row.article_id,
-                    str(meta.get("title") or row.article_id),
-                    category if category in CATEGORIES else None,
-                    row.state,
-                    self._kb.get(row.article_id) is not None,
-                    row.updated_at,
-                    row.author,
-                    bool(re.search(r"^##\s+guided fix\s*$", body, re.I | re.M)),
-                )
-            )
-        return listed
-
-    def _published(self, query: str, category: str | None, limit: int) -> list[Article]:
-        if query:
-            from bot.kb.base import SearchFilters
-
-            filters = SearchFilters(category=category) if category else None
-            hits = self._kb.search(query, limit=min(limit, 100), filters=filters)
-            return [a for hit in hits if (a := self._kb.get(hit.article_id)) is not None]
-        browse = getattr(self._kb, "browse", None)
-        return list(browse(0, limit, category)) if browse is not None else []
-
-    @staticmethod
-    def _listed(article: Article) -> Listed:
-        return Listed(
-            article.id,
-            article.title,
-            article.category,
-            "published",
-            True,
-            None,
-            None,
-            article.guided_fix is not None,
-        )
-
 
 _RENAME = "the id of a published article cannot change (create a new article instead)"
 
@@ -654,11 +473,6 @@ _RENAME = "the id of a published article cannot change (create a new article ins
 def _state_message(row: ArticleRevisionRow | None, source: str, target: str) -> str:
     now = row.state.replace("_", " ") if row is not None else "not saved as a draft"
     return f"only an article {source.replace('_', ' ')} can become {target}; this one is {now}"
-
-
-def _mentions(row: Listed, words: list[str]) -> bool:
-    haystack = f"{row.article_id} {row.title}".casefold()
-    return all(word in haystack for word in words)
 
 
 def _slug(title: str) -> str:

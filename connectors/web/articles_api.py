@@ -15,6 +15,8 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from bot.app import Assistant
+from bot.kb.article_list import Listed
+from bot.kb.article_text import compose
 from bot.kb.articles import CATEGORIES
 from bot.kb.editor import (
     STATES,
@@ -23,10 +25,8 @@ from bot.kb.editor import (
     ArticleNotFound,
     EditConflict,
     EditorError,
-    Listed,
     Revision,
     WrongState,
-    compose,
 )
 from connectors.web.api import _json_body
 from connectors.web.errors import ApiError

@@ -24,6 +24,7 @@ from flask import (
 from markupsafe import Markup
 
 from bot.accounts import ROLES, AccountError, add_user, list_users, unlock
+from bot.kb.article_text import compose, decompose, recompose, where
 from bot.kb.articles import AUDIENCES, CATEGORIES
 from bot.kb.editor import (
     MAX_ARTICLE_BYTES,
@@ -34,10 +35,6 @@ from bot.kb.editor import (
     ArticleNotFound,
     EditConflict,
     EditorError,
-    compose,
-    decompose,
-    recompose,
-    where,
 )
 from bot.kb.lint import Problem
 from connectors.web.auth import assistant, done_messages, require, signed_in_user

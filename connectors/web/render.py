@@ -14,8 +14,8 @@ import nh3
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
+from bot.kb.article_text import decompose
 from bot.kb.articles import Article, ArticleError, parse_article
-from bot.kb.editor import decompose
 from connectors.web.fix_markdown import readable_fix
 
 TAGS = frozenset(
