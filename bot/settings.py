@@ -66,6 +66,20 @@ class Settings:
     # Sites whose pages embed the chat widget ("https://www.example.com"): the only
     # origins the conversation endpoints answer cross-origin requests from.
     widget_origins: tuple[str, ...] = ()
+    # Slack (connectors/slack/, docs/slack.md): on when the bot token and the signing
+    # secret are both set; the app-level token only for Socket Mode.
+    slack_bot_token: str = ""  # xoxb-...
+    slack_signing_secret: str = ""
+    slack_app_token: str = ""  # xapp-..., `tier0 serve --slack-socket-mode`
+    slack_api_url: str = "https://slack.com/api/"  # tests and proxies point it elsewhere
+    # Microsoft Teams (connectors/teams/, docs/teams.md): on when the app id is set.
+    teams_app_id: str = ""  # the bot's Microsoft App ID: the audience of inbound tokens
+    teams_app_password: str = ""  # its client secret, for the outbound token
+    teams_tenant_id: str = ""  # a single-tenant bot's tenant; empty: multi-tenant
+    teams_openid_metadata_url: str = (
+        "https://login.botframework.com/v1/.well-known/openidconfiguration"
+    )
+    teams_token_url: str = "https://login.microsoftonline.com/botframework.com/oauth2/v2.0/token"
 
     @property
     def effective_database_url(self) -> str:
@@ -76,6 +90,10 @@ class Settings:
     @property
     def effective_public_url(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def slack_enabled(self) -> bool:
+        return bool(self.slack_bot_token and self.slack_signing_secret)
 
     @property
     def index_dir(self) -> Path:
@@ -90,7 +108,14 @@ class Settings:
         shown = {f.name: getattr(self, f.name) for f in fields(self)}
         shown["api_token"] = "***" if self.api_token else ""
         shown["editor_api_token"] = "***" if self.editor_api_token else ""
-        shown["helpdesk_token"] = "***" if self.helpdesk_token else ""
+        for secret in (
+            "helpdesk_token",
+            "slack_bot_token",
+            "slack_signing_secret",
+            "slack_app_token",
+            "teams_app_password",
+        ):
+            shown[secret] = "***" if getattr(self, secret) else ""
         shown["database_url"] = mask_url_password(self.database_url)
         return "Settings(" + ", ".join(f"{k}={v!r}" for k, v in shown.items()) + ")"
 
@@ -172,6 +197,15 @@ def _parse_service_url(value: Any) -> str:
     if url and not urlsplit(url).hostname:
         raise ValueError(f"expected a URL with a host, got {url!r}")
     return url
+
+
+def _parse_api_base(value: Any) -> str:
+    """A Web API base URL such as https://slack.com/api/; the SDK appends method names
+    to it, so it always ends in a slash."""
+    url = _parse_service_url(value)
+    if not url:
+        raise ValueError("expected a URL such as https://slack.com/api/")
+    return url.rstrip("/") + "/"
 
 
 def _parse_origins(value: Any) -> tuple[str, ...]:
@@ -265,6 +299,15 @@ PARSERS: Mapping[str, Callable[[Any], Any]] = {
     "helpdesk_deliver_interval": _parse_interval,
     "helpdesk_poll_interval": _parse_interval,
     "widget_origins": _parse_origins,
+    "slack_bot_token": _parse_token,
+    "slack_signing_secret": _parse_token,
+    "slack_app_token": _parse_token,
+    "slack_api_url": _parse_api_base,
+    "teams_app_id": _parse_token,
+    "teams_app_password": _parse_token,
+    "teams_tenant_id": _parse_token,
+    "teams_openid_metadata_url": _parse_service_url,
+    "teams_token_url": _parse_service_url,
 }
 
 

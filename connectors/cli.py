@@ -1,4 +1,4 @@
-"""The `tier0` command: serve, chat, index, train, nlu, kb, user, db upgrade.
+"""The `tier0` command: serve, chat, index, train, nlu, kb, user, slack, teams, db upgrade.
 
 Every command takes --data-dir, --kb and --config; they override tier0.toml and
 TIER0_* variables. Errors the user can fix print one line and exit 2; nothing
@@ -47,6 +47,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int)
     serve.add_argument("--threads", type=int)
     serve.add_argument("--debug", action="store_true", help="Flask's reloading debug server")
+    serve.add_argument(
+        "--slack-socket-mode",
+        action="store_true",
+        help="also take Slack's events over Socket Mode (needs TIER0_SLACK_APP_TOKEN)",
+    )
 
     chat = commands.add_parser("chat", parents=[common], help="talk to the bot in the terminal")
     chat.add_argument("--user", default="local", help="user id for tickets (default: local)")
@@ -61,12 +66,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     from connectors.kb_cli import add_kb_commands
     from connectors.nlu_cli import add_nlu_commands
+    from connectors.teams_cli import add_teams_commands
     from connectors.user_cli import add_user_commands
 
     add_kb_commands(commands, common)
     add_user_commands(commands, common)
 
     add_nlu_commands(commands, common)
+
+    slack = commands.add_parser("slack", help="Slack tools")
+    slack_commands = slack.add_subparsers(dest="slack_command", required=True, metavar="SLACK")
+    manifest = slack_commands.add_parser(
+        "manifest", parents=[common], help="print the Slack app manifest (YAML)"
+    )
+    manifest.add_argument("--name", default="Tier0", help="the app's name in Slack")
+    manifest.add_argument("--socket-mode", action="store_true", help="for Socket Mode")
+    manifest.add_argument("--json", action="store_true", help="JSON instead of YAML")
+
+    add_teams_commands(commands, common)
 
     db = commands.add_parser("db", help="database tools")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")
@@ -85,7 +102,16 @@ def settings_from(args: argparse.Namespace) -> Settings:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from connectors.web import create_app
 
+    if args.slack_socket_mode:
+        from connectors.slack.socket_mode import check_socket_mode
+
+        check_socket_mode(settings)  # before the slow start, not after it
     app = create_app(settings)
+    if args.slack_socket_mode:
+        from connectors.slack.socket_mode import connect_socket_mode
+
+        connect_socket_mode(app.extensions["tier0.slack"], settings)
+        log.info("Slack Socket Mode connected")
     url = settings.effective_public_url
     if not settings.api_token and settings.host not in ("127.0.0.1", "localhost", "::1"):
         log.warning("serving on %s without TIER0_API_TOKEN: ticket reads are open", settings.host)
@@ -177,6 +203,24 @@ def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
     return run_user_command(args, settings)
 
 
+def cmd_slack(args: argparse.Namespace, settings: Settings) -> int:
+    import json
+
+    from connectors.slack.manifest import manifest, manifest_yaml
+
+    if args.json:
+        print(json.dumps(manifest(settings, args.name, args.socket_mode), indent=2))
+    else:
+        print(manifest_yaml(settings, args.name, args.socket_mode), end="")
+    return 0
+
+
+def cmd_teams(args: argparse.Namespace, settings: Settings) -> int:
+    from connectors.teams_cli import run_teams_command
+
+    return run_teams_command(args, settings)
+
+
 def cmd_nlu(args: argparse.Namespace, settings: Settings) -> int:
     from connectors.nlu_cli import run_nlu_command
 
@@ -192,6 +236,10 @@ def _command(args: argparse.Namespace) -> Command:
         return cmd_db_upgrade
     if args.command == "user":
         return cmd_user
+    if args.command == "slack":
+        return cmd_slack
+    if args.command == "teams":
+        return cmd_teams
     commands: dict[str, Command] = {
         "serve": cmd_serve,
         "chat": cmd_chat,

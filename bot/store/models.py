@@ -237,3 +237,50 @@ class ArticleRevisionRow(Base):
     note: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class ChannelThreadRow(Base):
+    """A chat platform's thread and the Tier0 conversation held in it, with what a
+    message sent later needs (workspace, channel, thread) and how far the transcript
+    has been delivered there (`delivered_seq`): turn replies and proactive ones (an
+    agent's reply, a ticket's news) go out through that one cursor, so none twice.
+
+    `thread_key` names the thread as the connector looks it up ("" for a direct
+    message's channel as a whole); `thread_ts` is where the next message is posted.
+    While `claimed_until` is in the future, one worker is sending up to `claimed_seq`.
+    """
+
+    __tablename__ = "channel_threads"
+    __table_args__ = (
+        UniqueConstraint("channel", "team", "address", "thread_key", name="uq_channel_threads"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(32))  # slack | teams ...
+    team: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(500))  # the platform's channel / conversation id
+    thread_key: Mapped[str] = mapped_column(String(64))
+    thread_ts: Mapped[str] = mapped_column(String(64))
+    conversation_id: Mapped[str] = mapped_column(
+        ForeignKey("conversations.id"), unique=True, index=True
+    )
+    delivered_seq: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_seq: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # Teams: the Bot Connector URL the conversation's activities came from, where its
+    # messages are posted (a conversation reference's serviceUrl).
+    service_url: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class ChannelReceiptRow(Base):
+    """A platform request already taken in (a Slack `event_id`, a button click's key):
+    the unique key makes a retry, on any app server, a no-op."""
+
+    __tablename__ = "channel_receipts"
+    __table_args__ = (UniqueConstraint("channel", "key", name="uq_channel_receipts"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)

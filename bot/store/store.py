@@ -19,6 +19,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.store.database import create_db_engine, migrate
 from bot.store.models import (
+    ChannelReceiptRow,
+    ChannelThreadRow,
     ConversationRow,
     EventRow,
     FeedbackRow,
@@ -262,6 +264,56 @@ class Transaction:
     def ticket_events(self, ticket_id: int) -> list[TicketEventRow]:
         query = select(TicketEventRow).where(TicketEventRow.ticket_id == ticket_id)
         return list(self.session.scalars(query.order_by(TicketEventRow.id)))
+
+    # chat platforms' threads -----------------------------------------------------------
+    def channel_thread(
+        self, channel: str, team: str, address: str, thread_key: str, *, lock: bool = False
+    ) -> ChannelThreadRow | None:
+        query = select(ChannelThreadRow).where(
+            ChannelThreadRow.channel == channel,
+            ChannelThreadRow.team == team,
+            ChannelThreadRow.address == address,
+            ChannelThreadRow.thread_key == thread_key,
+        )
+        return self.session.scalars(query.with_for_update() if lock else query).one_or_none()
+
+    def channel_thread_of(
+        self, conversation_id: str, *, lock: bool = False
+    ) -> ChannelThreadRow | None:
+        query = select(ChannelThreadRow).where(ChannelThreadRow.conversation_id == conversation_id)
+        return self.session.scalars(query.with_for_update() if lock else query).one_or_none()
+
+    def add_channel_thread(self, **fields: Any) -> ChannelThreadRow | None:
+        """The new thread's row; None when another server mapped that thread first."""
+        row = ChannelThreadRow(delivered_seq=0, claimed_seq=0, **fields)
+        try:
+            with self.session.begin_nested():
+                self.session.add(row)
+        except IntegrityError:
+            return None
+        return row
+
+    def threads_behind(self, channel: str, limit: int = 100) -> list[str]:
+        """Conversations of `channel` with transcript lines not yet delivered there."""
+        query = (
+            select(ChannelThreadRow.conversation_id)
+            .join(ConversationRow, ConversationRow.id == ChannelThreadRow.conversation_id)
+            .where(
+                ChannelThreadRow.channel == channel,
+                ConversationRow.message_count > ChannelThreadRow.delivered_seq,
+            )
+            .limit(limit)
+        )
+        return list(self.session.scalars(query))
+
+    def record_receipt(self, channel: str, key: str) -> bool:
+        """Note a platform request as taken in; False when it was taken in before."""
+        try:
+            with self.session.begin_nested():
+                self.session.add(ChannelReceiptRow(channel=channel, key=key[:255]))
+        except IntegrityError:
+            return False
+        return True
 
     def count(self, model: type[Any]) -> int:
         return int(self.session.scalar(select(func.count()).select_from(model)) or 0)

@@ -1,5 +1,6 @@
 """The Flask app from one factory: HTTP API v1, the KB pages, the widget, the KB
-editor (/admin), insights, the agent console (/agent) and health."""
+editor (/admin), insights, the agent console (/agent), health, and Slack's
+/slack/events and Teams' /api/messages when they are configured."""
 
 from __future__ import annotations
 
@@ -50,6 +51,14 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
     init_auth(app)
     for blueprint in (admin, insights, agent):
         app.register_blueprint(blueprint)
+    if settings.slack_enabled:
+        from connectors.slack import init_slack  # slack-bolt loads only when it is used
+
+        init_slack(app, app.extensions["tier0"])
+    if settings.teams_app_id:
+        from connectors.teams import init_teams  # POST /api/messages
+
+        init_teams(app, settings)
     app.after_request(allow_widget_origins)
     register_error_handlers(app)
 

@@ -1,0 +1,42 @@
+"""Slack's side of the transcript delivery (connectors/delivery.py): how a stored
+line looks in Slack, and which of Slack's refusals are final."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+
+from bot.store import Store
+from bot.types import TicketReply, reply_from_dict
+from connectors.delivery import DELIVER_EVERY, DeliveryLoop, Destination, ThreadDelivery
+from connectors.slack.render import SlackMessage, escape, render
+
+__all__ = ["DELIVER_EVERY", "DeliveryLoop", "slack_delivery", "slack_message"]
+
+
+def slack_message(conversation_id: str, payload: dict[str, Any]) -> SlackMessage:
+    """A stored bot line as a Slack message; an agent's words go out as theirs."""
+    reply = reply_from_dict(payload)
+    if "agent" in payload and isinstance(reply, TicketReply):
+        name = escape(str(payload["agent"] or "Support agent"))
+        said = TicketReply(str(payload.get("reply") or reply.text), reply.ticket_id, reply.status)
+        return render(said, conversation_id, prefix=f"*{name}* (support):")
+    return render(reply, conversation_id)
+
+
+def permanent(error: Exception) -> bool:
+    """Slack refused this message itself (a bad block, an archived channel): posting
+    it again would fail again. Rate limits, 5xx and network errors are worth a retry."""
+    if not isinstance(error, SlackApiError):
+        return False
+    status = getattr(error.response, "status_code", 500)
+    return status < 500 and status != 429
+
+
+def slack_delivery(store: Store, post: Callable[[str, str, SlackMessage], None]) -> ThreadDelivery:
+    def to_thread(destination: Destination, message: SlackMessage) -> None:
+        post(destination.address, destination.thread_ts, message)
+
+    return ThreadDelivery(store, "slack", slack_message, to_thread, permanent)

@@ -1,0 +1,154 @@
+"""`POST /api/messages`: the Bot Framework activity protocol for Microsoft Teams.
+
+Every request's bearer token is verified first (connectors/teams/auth.py); a
+request without a valid one gets 401/403 and nothing else happens. A message
+activity becomes an engine turn — its text without mention markup, or the choice
+of an Adaptive Card button — in the Tier0 conversation mapped to the Teams
+conversation (a `channel_threads` row, which also keeps the `serviceUrl` for
+messages sent later). The replies are posted back to that `serviceUrl` as replies
+to the activity. Other activity types (conversationUpdate, typing, ...) are
+acknowledged and ignored.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from bot.app import Assistant
+from bot.engine import InvalidMessage
+from bot.store import ConversationNotFound
+from bot.types import IncomingMessage, Participant, TextReply
+from connectors.delivery import ThreadDelivery
+from connectors.teams.auth import BotFrameworkAuth, TokenRejected
+from connectors.teams.cards import incoming_choice, incoming_text, to_activity
+from connectors.teams.connector import ConnectorClient, TeamsSendError
+from connectors.web.errors import error_response
+
+log = logging.getLogger(__name__)
+teams = Blueprint("teams", __name__)
+TEAMS = "teams"
+MAX_ADDRESS = 500  # the channel_threads column
+
+
+@dataclass(frozen=True)
+class TeamsParts:
+    auth: BotFrameworkAuth
+    client: ConnectorClient
+    delivery: ThreadDelivery
+
+
+def assistant() -> Assistant:
+    return current_app.extensions["tier0"]
+
+
+def parts() -> TeamsParts:
+    return current_app.extensions["tier0.teams"]
+
+
+@teams.post("/api/messages")
+def messages() -> tuple[Response, int]:
+    activity = request.get_json(silent=True)
+    if not isinstance(activity, dict):
+        return error_response(400, "invalid_body", "the body must be a Bot Framework activity")
+    try:
+        parts().auth.verify(request.headers.get("Authorization"), activity)
+    except TokenRejected as refusal:
+        log.warning("Teams request refused (%d): %s", refusal.status, refusal.reason)
+        code = "unauthorized" if refusal.status == 401 else "forbidden"
+        return error_response(refusal.status, code, "the request is not from the Bot Framework")
+    if activity.get("type") != "message":
+        return jsonify({}), 200
+    problem = _check(activity)
+    if problem:
+        return error_response(400, "invalid_activity", problem)
+    with assistant().store.transaction() as tx:  # a redelivered activity: done already
+        first = tx.record_receipt(TEAMS, f"{activity['conversation']['id']}|{activity['id']}")
+    if not first:
+        return jsonify({}), 200
+    conversation_id = conversation_for(activity)
+    note = _turn(conversation_id, activity)
+    if note is not None:  # a message that could not be taken: say so, in the chat only
+        _send_note(activity, note)
+    parts().delivery.deliver(conversation_id)  # the replies, through the one path
+    return jsonify({}), 200
+
+
+def _check(activity: dict[str, Any]) -> str | None:
+    for name in ("serviceUrl", "id"):
+        if not isinstance(activity.get(name), str) or not activity[name]:
+            return f"the activity has no {name!r}"
+    conversation = (activity.get("conversation") or {}).get("id")
+    if not isinstance(conversation, str) or not conversation:
+        return "the activity has no conversation.id"
+    if len(conversation) > MAX_ADDRESS:
+        return f"conversation.id is longer than {MAX_ADDRESS} characters"
+    if not isinstance((activity.get("from") or {}).get("id"), str):
+        return "the activity has no from.id"
+    return None
+
+
+def _tenant(activity: dict[str, Any]) -> str:
+    conversation = activity.get("conversation") or {}
+    tenant = conversation.get("tenantId") or (
+        (activity.get("channelData") or {}).get("tenant") or {}
+    ).get("id")
+    return str(tenant or "")[:64]
+
+
+def conversation_for(activity: dict[str, Any]) -> str:
+    """The Tier0 conversation of this Teams conversation, started on first contact;
+    the `serviceUrl` is kept up to date for messages sent later."""
+    tenant, teams_id = _tenant(activity), activity["conversation"]["id"]
+    store = assistant().store
+    with store.transaction() as tx:
+        row = tx.channel_thread(TEAMS, tenant, teams_id, "", lock=True)
+        if row is not None:
+            row.service_url = activity["serviceUrl"]
+            return row.conversation_id
+    sender = activity["from"]
+    user = str(sender.get("aadObjectId") or sender["id"])
+    participant = Participant(TEAMS, f"{tenant}:{user}", sender.get("name"))
+    conversation_id = assistant().engine.start_conversation(participant)
+    with store.transaction() as tx:
+        added = tx.add_channel_thread(
+            channel=TEAMS, team=tenant, address=teams_id, thread_key="",
+            thread_ts=teams_id[:64], conversation_id=conversation_id,
+            service_url=activity["serviceUrl"],
+        )  # fmt: skip
+        if added is not None:
+            return conversation_id
+        winner = tx.channel_thread(TEAMS, tenant, teams_id, "")
+        assert winner is not None  # another server mapped it a moment ago
+        return winner.conversation_id
+
+
+def _turn(conversation_id: str, activity: dict[str, Any]) -> str | None:
+    """Run the engine on the activity; a note for the user when it cannot be taken."""
+    choice, text = incoming_choice(activity), incoming_text(activity)
+    if choice:
+        message = IncomingMessage(conversation_id, choice_id=choice)
+    elif text:
+        message = IncomingMessage(conversation_id, text=text)
+    else:
+        return None  # a bare mention, an image: nothing to answer
+    try:
+        assistant().engine.handle(message)
+    except InvalidMessage as error:  # an old button, too long a text
+        return f"Sorry, I can't use that: {error}"
+    except ConversationNotFound:
+        return "Sorry, I lost this conversation; please ask again."
+    return None
+
+
+def _send_note(activity: dict[str, Any], text: str) -> None:
+    body = to_activity(TextReply(text))
+    try:
+        parts().client.send(
+            activity["serviceUrl"], activity["conversation"]["id"], body, activity["id"]
+        )
+    except TeamsSendError as error:
+        log.warning("a Teams note was not delivered: %s", error)
