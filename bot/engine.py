@@ -36,7 +36,7 @@ from bot.sla import SlaPolicies, parse_sla
 from bot.store import Store, Transaction
 from bot.store.models import ConversationRow, MessageRow
 from bot.takeover import buttons_shown
-from bot.tickets import EmbeddedTicketSystem, Ticket, TicketStore
+from bot.tickets import EmbeddedTicketSystem, Ticket, TicketStore, normal_email
 from bot.types import ChoicesReply, IncomingMessage, Participant, Reply, reply_to_dict
 from nlu.types import Entity, IntentClassifier, Parse
 
@@ -133,6 +133,7 @@ class Engine:
             )
             if participant.user_id == "anonymous":
                 row.user_id = f"anonymous:{row.id}"  # an anonymous user's tickets stay private
+            row.email = normal_email(participant.email)
             return row.id
 
     def handle(self, message: IncomingMessage) -> list[Reply]:
@@ -148,7 +149,9 @@ class Engine:
                 message=message,
                 parse=parse,
                 state=state,
-                conversation=Conversation(row.id, row.channel, row.user_id, row.timezone),
+                conversation=Conversation(
+                    row.id, row.channel, row.user_id, row.timezone, row.email
+                ),
                 kb=self.kb,
                 tickets=self._ticket_system(tx),
                 article_url=self._article_url,

@@ -30,6 +30,7 @@ class TicketDraft:
     channel: str
     user_id: str
     subject: str
+    email: str | None = None
     conversation_id: str | None = None
     intent: str | None = None
     entities: dict[str, str] = field(default_factory=dict)
@@ -60,9 +61,15 @@ class Ticket:
     updated_at: datetime
     queue: str = "general"
     history: tuple[TicketEvent, ...] = ()
+    email: str | None = None
 
-    def belongs_to(self, channel: str, user_id: str) -> bool:
-        return self.channel == channel and self.user_id == user_id
+    def belongs_to(self, channel: str, user_id: str, email: str | None = None) -> bool:
+        """The same account on the same channel, or the same person (by the email a
+        channel vouched for) on any channel."""
+        if self.channel == channel and self.user_id == user_id:
+            return True
+        mine = normal_email(email)
+        return mine is not None and self.email == mine
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -74,6 +81,7 @@ class Ticket:
             "subject": self.subject,
             "channel": self.channel,
             "user_id": self.user_id,
+            "email": self.email,
             "conversation_id": self.conversation_id,
             "intent": self.intent,
             "entities": self.entities,
@@ -150,7 +158,7 @@ class TicketStore(Protocol):
 
     def get(self, ticket_id: int) -> Ticket | None: ...
 
-    def for_user(self, channel: str, user_id: str) -> list[Ticket]: ...
+    def for_user(self, channel: str, user_id: str, email: str | None = None) -> list[Ticket]: ...
 
 
 def impact_and_urgency(text: str) -> tuple[str | None, str | None]:
@@ -164,6 +172,18 @@ def impact_and_urgency(text: str) -> tuple[str | None, str | None]:
     if _URGENT.search(text):
         return None, "high"
     return None, None
+
+
+def normal_email(email: str | None) -> str | None:
+    """An email as identities are compared: trimmed and lower-cased; None if it is not
+    one (no @, a space, too long)."""
+    if not email:
+        return None
+    value = email.strip().lower()
+    local, _, domain = value.partition("@")
+    if not local or "." not in domain or " " in value or len(value) > 320:
+        return None
+    return value
 
 
 def ticket_from_row(row: TicketRow) -> Ticket:
@@ -185,6 +205,7 @@ def ticket_from_row(row: TicketRow) -> Ticket:
         updated_at=row.updated_at,
         queue=row.queue,
         history=tuple(TicketEvent(e.kind, e.status, e.actor, e.created_at) for e in row.events),
+        email=row.email,
     )
 
 
@@ -205,6 +226,7 @@ class EmbeddedTicketSystem:
             conversation_id=draft.conversation_id,
             channel=draft.channel,
             user_id=draft.user_id,
+            email=normal_email(draft.email),
             subject=draft.subject[:200],
             status="new",
             priority=draft.priority,
@@ -225,5 +247,6 @@ class EmbeddedTicketSystem:
         row = self._tx.ticket(ticket_id)
         return ticket_from_row(row) if row else None
 
-    def for_user(self, channel: str, user_id: str) -> list[Ticket]:
-        return [ticket_from_row(row) for row in self._tx.tickets_for_user(channel, user_id)]
+    def for_user(self, channel: str, user_id: str, email: str | None = None) -> list[Ticket]:
+        rows = self._tx.tickets_for_user(channel, user_id, normal_email(email))
+        return [ticket_from_row(row) for row in rows]

@@ -101,3 +101,6 @@ class Participant:
     user_id: str = "anonymous"
     display_name: str | None = None
     timezone: str | None = None  # IANA name ("Europe/Paris"): due times are told in it
+    # Only what the channel vouches for (a Slack or Teams profile, the API with its
+    # token): whoever has this email sees the tickets of it, from any channel.
+    email: str | None = None

@@ -26,6 +26,7 @@ class Conversation:
     channel: str
     user_id: str
     timezone: str | None = None  # the user's, when the channel told us
+    email: str | None = None  # vouched for by the channel: their identity across channels
 
 
 @dataclass(frozen=True)

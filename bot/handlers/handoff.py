@@ -262,6 +262,7 @@ class HandoffHandler:
         return TicketDraft(
             channel=ctx.conversation.channel,
             user_id=ctx.conversation.user_id,
+            email=ctx.conversation.email,
             conversation_id=ctx.conversation.id,
             subject=subject[:200],
             intent=intent,

@@ -112,7 +112,7 @@ class TicketStatusHandler:
         valid = number.isascii() and number.isdigit() and len(number) < 10
         ticket = ctx.tickets.get(int(number)) if valid else None
         if ticket is None or not ticket.belongs_to(
-            ctx.conversation.channel, ctx.conversation.user_id
+            ctx.conversation.channel, ctx.conversation.user_id, ctx.conversation.email
         ):
             return TextReply(f"I couldn't find ticket #{number} among your tickets.")
         text = describe(ticket, ctx.sla, timezone=ctx.conversation.timezone)
@@ -120,7 +120,9 @@ class TicketStatusHandler:
 
     @staticmethod
     def _mine(ctx: TurnContext) -> tuple[Reply, ...]:
-        tickets = ctx.tickets.for_user(ctx.conversation.channel, ctx.conversation.user_id)
+        tickets = ctx.tickets.for_user(
+            ctx.conversation.channel, ctx.conversation.user_id, ctx.conversation.email
+        )
         if not tickets:
             return (TextReply('You have no tickets with us. Say "talk to a human" to open one.'),)
         zone = ctx.conversation.timezone

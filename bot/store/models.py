@@ -53,6 +53,9 @@ class ConversationRow(Base):
     channel: Mapped[str] = mapped_column(String(32))
     user_id: Mapped[str] = mapped_column(String(200), index=True)
     timezone: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # The person's email when the channel vouches for it (Slack, Teams, the API with
+    # its token): the identity their tickets are found by from any channel.
+    email: Mapped[str | None] = mapped_column(String(320), nullable=True, index=True)
     state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     message_count: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
@@ -108,6 +111,7 @@ class TicketRow(Base):
     )
     channel: Mapped[str] = mapped_column(String(32))
     user_id: Mapped[str] = mapped_column(String(200), index=True)
+    email: Mapped[str | None] = mapped_column(String(320), nullable=True, index=True)
     subject: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(20), default="new")
     priority: Mapped[str] = mapped_column(String(2), default="P3")

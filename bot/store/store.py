@@ -132,13 +132,15 @@ class Transaction:
     def ticket(self, ticket_id: int) -> TicketRow | None:
         return self.session.get(TicketRow, ticket_id)
 
-    def tickets_for_user(self, channel: str, user_id: str, limit: int = 10) -> list[TicketRow]:
-        query = (
-            select(TicketRow)
-            .where(TicketRow.channel == channel, TicketRow.user_id == user_id)
-            .order_by(TicketRow.id.desc())
-            .limit(limit)
-        )
+    def tickets_for_user(
+        self, channel: str, user_id: str, email: str | None = None, limit: int = 10
+    ) -> list[TicketRow]:
+        """The account's tickets on this channel, and with `email` the person's from
+        every channel."""
+        mine = (TicketRow.channel == channel) & (TicketRow.user_id == user_id)
+        if email:
+            mine = mine | (TicketRow.email == email)
+        query = select(TicketRow).where(mine).order_by(TicketRow.id.desc()).limit(limit)
         return list(self.session.scalars(query))
 
     def open_tickets(self, after_id: int = 0, limit: int = 500) -> list[TicketRow]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from bot.engine import Engine
 from bot.store import Store
@@ -21,14 +22,20 @@ from connectors.slack.events import SlackPlace, SlackTurn
 
 log = logging.getLogger(__name__)
 SLACK = "slack"
-NameLookup = Callable[[str], str | None]  # a Slack user id → their display name
+@dataclass(frozen=True)
+class Profile:
+    display_name: str | None
+    email: str | None
+
+
+ProfileLookup = Callable[[str], Profile]  # a Slack user id → what Slack says of them
 
 
 class SlackConversations:
-    def __init__(self, engine: Engine, store: Store, display_name: NameLookup) -> None:
+    def __init__(self, engine: Engine, store: Store, profile: ProfileLookup) -> None:
         self.engine = engine
         self.store = store
-        self._display_name = display_name
+        self._profile = profile
 
     def for_turn(self, turn: SlackTurn) -> str:
         """The conversation of the turn's thread, started now if it has none."""
@@ -38,10 +45,12 @@ class SlackConversations:
             if row is not None:
                 row.thread_ts = place.reply_ts if row.thread_key == "" else row.thread_ts
                 return row.conversation_id
+        profile = self._profile(turn.user)
         participant = Participant(
             channel=SLACK,
             user_id=f"{place.team}:{turn.user}",
-            display_name=self._display_name(turn.user),
+            display_name=profile.display_name,
+            email=profile.email,
         )
         conversation_id = self.engine.start_conversation(participant)
         with self.store.transaction() as tx:

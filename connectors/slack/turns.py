@@ -18,7 +18,7 @@ from slack_sdk.errors import SlackApiError
 from bot.engine import Engine, InvalidMessage, UnknownChoice
 from bot.store import ConversationNotFound, Store
 from bot.types import IncomingMessage
-from connectors.slack.conversations import SLACK, SlackConversations
+from connectors.slack.conversations import SLACK, Profile, SlackConversations
 from connectors.slack.delivery import slack_delivery
 from connectors.slack.events import SlackClick, SlackTurn
 from connectors.slack.render import (
@@ -38,7 +38,7 @@ class SlackTurns:
         self.engine = engine
         self.store = store
         self.client = client
-        self.conversations = SlackConversations(engine, store, self._display_name)
+        self.conversations = SlackConversations(engine, store, self._profile)
         self.delivery = slack_delivery(store, self.post)
 
     def take_message(self, turn: SlackTurn, receipt: str) -> None:
@@ -97,11 +97,13 @@ class SlackTurns:
             log.info("Slack request %s seen before (a retry): ignored", key)
         return first
 
-    def _display_name(self, user: str) -> str | None:
-        """The user's name in Slack (users:read), or None if Slack will not say."""
+    def _profile(self, user: str) -> Profile:
+        """The user's name (users:read) and email (users:read.email) in Slack; None for
+        what Slack will not say. The email is the person's identity across channels."""
         try:
             profile = (self.client.users_info(user=user).get("user") or {}).get("profile") or {}
         except SlackApiError as error:
             log.info("users.info for %s failed: %s", user, error)
-            return None
-        return profile.get("display_name") or profile.get("real_name") or None
+            return Profile(None, None)
+        name = profile.get("display_name") or profile.get("real_name") or None
+        return Profile(name, profile.get("email") or None)

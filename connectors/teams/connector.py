@@ -74,6 +74,27 @@ class ConnectorClient:
         parsed = json.loads(text)
         return parsed if isinstance(parsed, dict) else {}
 
+    def member(self, service_url: str, conversation_id: str, member_id: str) -> dict[str, Any]:
+        """A conversation member's profile (name, email, userPrincipalName), as Teams
+        gives it to the bot (`GET .../members/{id}`)."""
+        path = (
+            f"v3/conversations/{urllib.parse.quote(conversation_id, safe='')}"
+            f"/members/{urllib.parse.quote(member_id, safe='')}"
+        )
+        url = service_url.rstrip("/") + "/" + path
+        headers = {"Accept": "application/json", "Authorization": f"Bearer {self._bearer()}"}
+        request = urllib.request.Request(url, headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
+                found = json.load(response)
+        except urllib.error.HTTPError as error:
+            raise TeamsSendError(
+                f"the Bot Connector answered {error.code} for {path}", error.code
+            ) from None
+        except (OSError, ValueError) as error:
+            raise TeamsSendError(f"the Bot Connector is unreachable: {error}") from None
+        return found if isinstance(found, dict) else {}
+
     def _bearer(self) -> str:
         with self._lock:
             if self._token is not None and self._token[1] > time.monotonic():

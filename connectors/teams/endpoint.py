@@ -111,7 +111,8 @@ def conversation_for(activity: dict[str, Any]) -> str:
             return row.conversation_id
     sender = activity["from"]
     user = str(sender.get("aadObjectId") or sender["id"])
-    participant = Participant(TEAMS, f"{tenant}:{user}", sender.get("name"))
+    email = _email_of(activity)
+    participant = Participant(TEAMS, f"{tenant}:{user}", sender.get("name"), email=email)
     conversation_id = assistant().engine.start_conversation(participant)
     with store.transaction() as tx:
         added = tx.add_channel_thread(
@@ -124,6 +125,20 @@ def conversation_for(activity: dict[str, Any]) -> str:
         winner = tx.channel_thread(TEAMS, tenant, teams_id, "")
         assert winner is not None  # another server mapped it a moment ago
         return winner.conversation_id
+
+
+def _email_of(activity: dict[str, Any]) -> str | None:
+    """The sender's email from Teams' member profile: their identity across channels.
+    None when Teams will not say (a guest, an outage): the chat goes on without it."""
+    try:
+        member = parts().client.member(
+            activity["serviceUrl"], activity["conversation"]["id"], activity["from"]["id"]
+        )
+    except TeamsSendError as error:
+        log.info("the Teams member profile is unavailable: %s", error)
+        return None
+    email = member.get("email")
+    return email if isinstance(email, str) and email else None
 
 
 def _turn(conversation_id: str, activity: dict[str, Any]) -> str | None:

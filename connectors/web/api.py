@@ -17,7 +17,7 @@ from bot.app import Assistant
 from bot.engine import InvalidMessage, MessageTooLong, UnknownChoice
 from bot.store import ConversationNotFound
 from bot.ticket_updates import TicketNotFound, agent_reply, update_ticket
-from bot.tickets import ticket_sla
+from bot.tickets import normal_email, ticket_sla
 from bot.types import IncomingMessage, Participant, reply_to_dict
 from connectors.web.errors import ApiError
 from connectors.web.openapi import openapi_document
@@ -81,7 +81,7 @@ def _authorised() -> bool:
 @api.post("/conversations")
 def create_conversation() -> tuple[Response, int]:
     body = _json_body(required=False)
-    unknown = sorted(set(body) - {"user", "channel", "timezone"})
+    unknown = sorted(set(body) - {"user", "channel", "timezone", "email"})
     if unknown:
         raise ApiError(400, "unknown_field", f"unknown field(s): {', '.join(unknown)}")
     channel = _optional_str(body, "channel") or "api"
@@ -96,8 +96,15 @@ def create_conversation() -> tuple[Response, int]:
             f"'timezone' {timezone!r} is not an IANA time zone such as "
             "Europe/Paris or America/New_York",
         )
+    email = _optional_str(body, "email")
+    if email is not None and normal_email(email) is None:
+        raise ApiError(400, "invalid_field", f"'email' {email!r} is not an email address")
+    trusted = _authorised()
     participant = Participant(
-        channel, user if user and _authorised() else "anonymous", timezone=timezone
+        channel,
+        user if user and trusted else "anonymous",
+        timezone=timezone,
+        email=email if trusted else None,  # an identity only a trusted caller may claim
     )
     conversation_id = assistant().engine.start_conversation(participant)
     return jsonify(id=conversation_id), 201

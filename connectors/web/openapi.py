@@ -126,6 +126,10 @@ TICKET = {
         "subject": {"type": "string"},
         "channel": {"type": "string"},
         "user_id": {"type": "string"},
+        "email": {
+            "type": ["string", "null"],
+            "description": "The person's email, when a channel vouched for it",
+        },
         "conversation_id": {"type": ["string", "null"]},
         "intent": {"type": ["string", "null"]},
         "entities": {"type": "object", "additionalProperties": {"type": "string"}},
@@ -316,6 +320,12 @@ def _paths() -> dict[str, Any]:
                                 "properties": {
                                     "user": {"type": "string"},
                                     "channel": {"type": "string"},
+                                    "email": {
+                                        "type": "string",
+                                        "description": "The user's email, from a caller "
+                                        "with the API token: their tickets are then found "
+                                        "from any channel they use with it",
+                                    },
                                     "timezone": {
                                         "type": "string",
                                         "description": "The user's IANA time zone "

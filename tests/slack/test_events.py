@@ -98,3 +98,11 @@ def slack_transcript(slack: SlackSender):  # type: ignore[no-untyped-def]
             yield [m.text for m in tx.messages(conversation.conversation_id) if m.sender == "user"]
 
     return lines()
+
+
+def test_the_slack_profile_email_is_the_persons_identity(slack: SlackSender, assistant) -> None:  # type: ignore[no-untyped-def]
+    slack.event(dm("How do I install Tier0 on Windows?"))
+    slack.posted(1)
+    with assistant.store.transaction() as tx:
+        thread = tx.session.query(ChannelThreadRow).one()
+        assert tx.conversation(thread.conversation_id).email == "pat@example.com"

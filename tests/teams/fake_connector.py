@@ -41,6 +41,12 @@ class FakeMicrosoft:
                 token = f"token-{len(self.tokens) + 1}"
                 self.tokens.append(token)
                 return 200, {"access_token": token, "expires_in": 3600, "token_type": "Bearer"}
+            if "/members/" in path:
+                if auth.removeprefix("Bearer ") not in self.tokens:
+                    return 401, {"error": "unauthorized"}
+                member = path.rsplit("/", 1)[-1]
+                return 200, {"id": member, "name": "Dana", "email": "dana@example.com",
+                             "userPrincipalName": "dana@example.com"}  # fmt: skip
             if path.startswith("/v3/conversations/"):
                 if auth.removeprefix("Bearer ") not in self.tokens:
                     return 401, {"error": "unauthorized"}

@@ -173,3 +173,11 @@ def test_malformed_activities_get_a_clear_400(teams_app, microsoft: FakeMicrosof
     )
     other = post(client, activity(microsoft, type="conversationUpdate"), valid(microsoft))
     assert other.status_code == 200 and microsoft.activities == []
+
+
+def test_the_teams_member_email_is_the_persons_identity(teams_app, assistant, microsoft) -> None:  # type: ignore[no-untyped-def]
+    client = teams_app.test_client()
+    post(client, activity(microsoft, "how do I install tier0 on windows?"), valid(microsoft))
+    with assistant.store.transaction() as tx:
+        thread = tx.session.query(ChannelThreadRow).one()
+        assert tx.conversation(thread.conversation_id).email == "dana@example.com"
