@@ -89,3 +89,12 @@ def test_an_agent_reply_reaches_the_slack_thread(slack: SlackSender, assistant: 
     assert f"Ticket #{ticket.id}" in str(said["blocks"])
     time.sleep(1.5)  # the delivery loop's next passes send it no second time
     assert len(slack.api.posted()) == before + 1
+    # The agent has the conversation now: the bot says so once, then stays quiet.
+    slack.event(dm("thanks, trying it now", ts="1700000060.000600"), event_id="Ev-after-1")
+    acknowledged = wait_for(slack.api.posted, before + 2)
+    assert "agent" in acknowledged[-1]["text"].lower()
+    slack.event(
+        dm("how do I install tier0 on windows?", ts="1700000070.000700"), event_id="Ev-after-2"
+    )
+    time.sleep(1.5)
+    assert len(slack.api.posted()) == before + 2  # no article: the agent answers

@@ -118,6 +118,12 @@ def test_an_agent_reply_reaches_the_teams_conversation(teams_app, assistant, mic
     ((path, body, _),) = microsoft.activities
     assert path == "/v3/conversations/a%3Aconv-1/activities"
     assert "**Ana** (support): Hi, this is Ana" in body["text"]
+    # The agent has the conversation: one acknowledgement, then the bot is quiet.
+    microsoft.activities.clear()
+    post(client, activity(microsoft, "ok, trying"), valid(microsoft))
+    post(client, activity(microsoft, "how do I install tier0 on windows?"), valid(microsoft))
+    texts = [body.get("text", "") for _, body, _ in microsoft.activities]
+    assert len(texts) == 1 and "agent" in texts[0].lower()
 
 
 def test_a_guided_fix_by_buttons_alone(teams_app, microsoft: FakeMicrosoft) -> None:  # type: ignore[no-untyped-def]
