@@ -29,8 +29,12 @@ from bot.store import Store
 
 log = logging.getLogger(__name__)
 
-CLAIM_FOR = timedelta(minutes=1)
+# Longer than a batch can take (each post times out after 10 s): a claim that ran
+# out mid-batch would let a second sender post the same lines.
+CLAIM_FOR = timedelta(minutes=5)
 DELIVER_EVERY = 1.0  # seconds between the loop's passes
+RECEIPTS_KEPT = timedelta(days=2)  # Slack retries for minutes, the Bot Framework less
+PRUNE_EVERY = 3600  # passes between two prunings of old receipts
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,7 @@ class Line:
 class Claim:
     destination: Destination
     lines: tuple[Line, ...]
+    until: datetime  # also the claim's identity: `_finish` releases only its own
 
 
 def now_utc() -> datetime:
@@ -83,7 +88,7 @@ class ThreadDelivery:
         while (claim := self._claim(conversation_id)) is not None:
             through, sent, failed = self._send(conversation_id, claim)
             posted += sent
-            self._finish(conversation_id, through)
+            self._finish(conversation_id, through, claim.until)
             if failed:  # the loop tries again later
                 break
         return posted
@@ -105,7 +110,7 @@ class ThreadDelivery:
             thread.claimed_seq, thread.claimed_until = rows[-1].seq, now + CLAIM_FOR
             lines = tuple(Line(r.seq, self._line(conversation_id, r)) for r in rows)
             destination = Destination(thread.address, thread.thread_ts, thread.service_url)
-            return Claim(destination, lines)
+            return Claim(destination, lines, thread.claimed_until)
 
     def _line(self, conversation_id: str, row: Any) -> Any:
         if row.sender != "bot":
@@ -130,12 +135,15 @@ class ThreadDelivery:
             through = line.seq
         return through, sent, False
 
-    def _finish(self, conversation_id: str, through: int) -> None:
+    def _finish(self, conversation_id: str, through: int, until: datetime) -> None:
+        """Move the cursor; release the claim only if it is still ours (it ran out and
+        another sender took it: that one releases its own)."""
         with self.store.transaction() as tx:
             thread = tx.channel_thread_of(conversation_id, lock=True)
             assert thread is not None
             thread.delivered_seq = max(thread.delivered_seq, through)
-            thread.claimed_until = None
+            if thread.claimed_until == until:
+                thread.claimed_until = None
 
 
 class DeliveryLoop:
@@ -156,8 +164,13 @@ class DeliveryLoop:
         return self
 
     def _run(self) -> None:
+        passes = 0
         while not self._stopping.wait(self._every):
+            passes += 1
             try:
                 self._delivery.deliver_pending()
+                if passes % PRUNE_EVERY == 1:
+                    with self._delivery.store.transaction() as tx:
+                        tx.prune_receipts(now_utc() - RECEIPTS_KEPT)
             except Exception:  # the database may be back next round
                 log.exception("%s delivery pass failed", self._delivery.channel)

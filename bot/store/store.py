@@ -8,12 +8,13 @@ take turns instead of overwriting each other's state or numbering two messages a
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -31,6 +32,10 @@ from bot.store.models import (
     TicketRow,
     utcnow,
 )
+
+
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class ConversationNotFound(LookupError):
@@ -309,13 +314,30 @@ class Transaction:
         return list(self.session.scalars(query))
 
     def record_receipt(self, channel: str, key: str) -> bool:
-        """Note a platform request as taken in; False when it was taken in before."""
+        """Note a platform request as taken in; False when it was taken in before.
+        Keys are stored as their SHA-256: a Teams conversation id alone can be longer
+        than the column, and two long keys must never collide by truncation."""
         try:
             with self.session.begin_nested():
-                self.session.add(ChannelReceiptRow(channel=channel, key=key[:255]))
+                self.session.add(ChannelReceiptRow(channel=channel, key=_digest(key)))
         except IntegrityError:
             return False
         return True
+
+    def prune_receipts(self, before: datetime) -> int:
+        """Drop receipts older than any retry can be (platforms retry for minutes)."""
+        result = self.session.execute(
+            delete(ChannelReceiptRow).where(ChannelReceiptRow.created_at < before)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    def forget_receipt(self, channel: str, key: str) -> None:
+        """Undo `record_receipt` for a request whose turn failed: its retry is taken."""
+        self.session.execute(
+            delete(ChannelReceiptRow).where(
+                ChannelReceiptRow.channel == channel, ChannelReceiptRow.key == _digest(key)
+            )
+        )
 
     def count(self, model: type[Any]) -> int:
         return int(self.session.scalar(select(func.count()).select_from(model)) or 0)

@@ -41,7 +41,8 @@ class SlackConnector:
 def build_slack(settings: Settings, assistant: Assistant) -> SlackConnector:
     """The bolt app wired to the assistant's engine. The token is given through the
     client only (bolt takes it from there and warns when it is given twice)."""
-    client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
+    # 10 s, not the SDK's 30: a post runs inside a delivery claim (connectors/delivery.py).
+    client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=10)
     app = App(
         signing_secret=settings.slack_signing_secret,
         client=client,

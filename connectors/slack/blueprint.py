@@ -10,6 +10,20 @@ from flask import Blueprint, Response, request
 from slack_bolt.adapter.flask import SlackRequestHandler
 
 from connectors.slack.app import SlackConnector
+from connectors.web.errors import error_response
+
+
+def _malformed() -> str | None:
+    """What bolt would trip over before it checks the signature: a body that is not
+    UTF-8, a timestamp that is not a number."""
+    try:
+        request.get_data(cache=True).decode("utf-8")
+    except UnicodeDecodeError:
+        return "the body is not UTF-8"
+    stamp = request.headers.get("X-Slack-Request-Timestamp", "0")
+    if not stamp.isascii() or not stamp.isdigit():
+        return "X-Slack-Request-Timestamp must be a number of seconds"
+    return None
 
 
 def slack_blueprint(connector: SlackConnector) -> Blueprint:
@@ -17,7 +31,10 @@ def slack_blueprint(connector: SlackConnector) -> Blueprint:
     blueprint = Blueprint("slack", __name__)
 
     @blueprint.post("/slack/events")
-    def events() -> Response:
+    def events() -> Response | tuple[Response, int]:
+        problem = _malformed()
+        if problem is not None:
+            return error_response(400, "invalid_request", problem)
         return handler.handle(request)
 
     return blueprint

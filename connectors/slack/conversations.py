@@ -1,6 +1,7 @@
 """Which Tier0 conversation a Slack thread holds, started on first contact.
 
-A channel thread (an @mention and what follows) is one conversation. A DM channel
+A channel thread holds one conversation per person who talks to the bot there (an
+@mention and what follows), all answered in the thread. A DM channel
 is one conversation as a whole, replied to in the thread of the user's latest
 message, so a reply in that thread stays in it; a thread the user starts elsewhere
 in the DM is a conversation of its own. The mapping is a `channel_threads` row,
@@ -22,6 +23,8 @@ from connectors.slack.events import SlackPlace, SlackTurn
 
 log = logging.getLogger(__name__)
 SLACK = "slack"
+
+
 @dataclass(frozen=True)
 class Profile:
     display_name: str | None

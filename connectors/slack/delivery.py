@@ -26,13 +26,23 @@ def slack_message(conversation_id: str, payload: dict[str, Any]) -> SlackMessage
     return render(reply, conversation_id)
 
 
+# Errors about the message or its channel: posting it again would fail again. All
+# else (rate limits, Slack's internal_error, a revoked token that an admin will fix,
+# the network) is retried, so no reply is dropped for a passing fault.
+FINAL_ERRORS = frozenset(
+    {
+        "channel_not_found", "is_archived", "msg_too_long", "invalid_blocks",
+        "invalid_blocks_format", "no_text", "not_in_channel", "restricted_action",
+        "cannot_reply_to_message", "thread_not_found", "too_many_attachments",
+    }
+)  # fmt: skip
+
+
 def permanent(error: Exception) -> bool:
-    """Slack refused this message itself (a bad block, an archived channel): posting
-    it again would fail again. Rate limits, 5xx and network errors are worth a retry."""
+    """Slack refused this message itself (see FINAL_ERRORS)."""
     if not isinstance(error, SlackApiError):
         return False
-    status = getattr(error.response, "status_code", 500)
-    return status < 500 and status != 429
+    return str(error.response.get("error", "")) in FINAL_ERRORS
 
 
 def slack_delivery(store: Store, post: Callable[[str, str, SlackMessage], None]) -> ThreadDelivery:

@@ -86,7 +86,9 @@ def mention(body: dict[str, Any], bot_user_id: str | None) -> SlackTurn | None:
         text = "help"  # "@Tier0" alone: say what the bot can do
     ts, thread_ts = str(event["ts"]), event.get("thread_ts")
     thread = str(thread_ts or ts)
-    place = SlackPlace(_team(body, event), str(event["channel"]), thread, thread)
+    # Everyone in a channel thread talks to the bot in a conversation of their own
+    # (their tickets, their guided fix), all of it answered in the one thread.
+    place = SlackPlace(_team(body, event), str(event["channel"]), f"{thread}:{user}", thread)
     return SlackTurn(place, user, text, False)
 
 

@@ -10,7 +10,9 @@ nothing.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -43,17 +45,21 @@ class SlackTurns:
 
     def take_message(self, turn: SlackTurn, receipt: str) -> None:
         """A DM or a mention: into the thread's conversation, the replies out."""
-        if not self._first_time(f"event:{receipt}"):
+        key = f"event:{receipt}"
+        if not self._first_time(key):
             return
-        conversation_id = self.conversations.for_turn(turn)
-        self._handle(IncomingMessage(conversation_id, text=turn.text))
+        with self._retried_on_failure(key):
+            conversation_id = self.conversations.for_turn(turn)
+            self._handle(IncomingMessage(conversation_id, text=turn.text))
 
     def take_click(self, click: SlackClick) -> None:
         """A button: the question's message shows the answer, then the turn runs. One
         click per message counts (a double click or a retry is dropped)."""
         conversation_id = conversation_of_block(click.block_id)
         key = f"action:{click.team}:{click.channel}:{click.message_ts}"
-        if conversation_id is None or not self._first_time(key):
+        if conversation_id is None or not self._clicked_by_owner(conversation_id, click):
+            return
+        if not self._first_time(key):
             return
         try:
             self.client.chat_update(
@@ -64,7 +70,8 @@ class SlackTurns:
             )
         except SlackApiError as error:  # the answer still counts
             log.warning("could not mark Slack message %s as answered: %s", click.message_ts, error)
-        self._handle(IncomingMessage(conversation_id, choice_id=click.choice_id))
+        with self._retried_on_failure(key):
+            self._handle(IncomingMessage(conversation_id, choice_id=click.choice_id))
 
     def post(self, channel: str, thread_ts: str, message: SlackMessage) -> None:
         self.client.chat_postMessage(
@@ -89,6 +96,30 @@ class SlackTurns:
         if thread is not None:
             message = SlackMessage(text, (section(escape(text)),))
             self.post(thread.address, thread.thread_ts, message)
+
+    def _clicked_by_owner(self, conversation_id: str, click: SlackClick) -> bool:
+        """Only the person the question was put to answers it: in a shared thread,
+        someone else's click must not act in their conversation, as them."""
+        try:
+            with self.store.transaction() as tx:
+                owner = tx.conversation(conversation_id).user_id
+        except ConversationNotFound:
+            return False
+        if owner != f"{click.team}:{click.user}":
+            log.info("a click by %s on %s's question ignored", click.user, owner)
+            return False
+        return True
+
+    @contextlib.contextmanager
+    def _retried_on_failure(self, key: str) -> Iterator[None]:
+        """A turn that fails (the database gone, a bug) forgets its receipt, so Slack's
+        retry of the request is taken instead of dropped as a duplicate."""
+        try:
+            yield
+        except Exception:
+            with self.store.transaction() as tx:
+                tx.forget_receipt(SLACK, key)
+            raise
 
     def _first_time(self, key: str) -> bool:
         with self.store.transaction() as tx:

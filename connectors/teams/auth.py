@@ -30,7 +30,12 @@ BOT_FRAMEWORK_ISSUER = "https://api.botframework.com"
 CLOCK_SKEW_SECONDS = 300
 KEYS_LIFETIME = 24 * 3600.0  # Microsoft rotates the keys; fetch them again daily
 MIN_REFRESH_INTERVAL = 300.0  # an unknown key id refetches the keys at most this often
+FAILURE_BACKOFF = 30.0  # after a failed download, requests wait this long for the next try
 FETCH_TIMEOUT = 10.0
+
+
+class KeysUnavailable(Exception):
+    """The signing keys could not be downloaded and none are cached."""
 
 
 class TokenRejected(Exception):
@@ -66,16 +71,27 @@ class SigningKeys:
         self._metadata_url = metadata_url
         self._keys: dict[str, dict[str, Any]] = {}
         self._fetched_at = float("-inf")
+        self._failed_at = float("-inf")
         self._lock = threading.Lock()
 
     def get(self, key_id: str) -> dict[str, Any] | None:
+        """The key, or None when it is not published. While the keys cannot be read,
+        the last ones go on serving; with none at all, `KeysUnavailable`, and the next
+        download is tried only after `FAILURE_BACKOFF` (an outage must not make every
+        request wait on a network timeout)."""
         with self._lock:
             now = time.monotonic()
             stale = now - self._fetched_at > KEYS_LIFETIME
             unknown = key_id not in self._keys and now - self._fetched_at > MIN_REFRESH_INTERVAL
-            if stale or unknown:
-                self._keys = self._download()
-                self._fetched_at = now
+            if (stale or unknown) and now - self._failed_at > FAILURE_BACKOFF:
+                try:
+                    self._keys, self._fetched_at = self._download(), now
+                except (OSError, ValueError, TokenRejected) as error:
+                    self._failed_at = now
+                    if not self._keys:
+                        raise KeysUnavailable(str(error)) from None
+            elif not self._keys and now - self._failed_at <= FAILURE_BACKOFF:
+                raise KeysUnavailable("the last download failed moments ago")
             return self._keys.get(key_id)
 
     def _download(self) -> dict[str, dict[str, Any]]:
@@ -122,7 +138,7 @@ class BotFrameworkAuth:
         claimed = claims.get("serviceurl") or claims.get("serviceUrl")
         if not claimed or claimed != activity.get("serviceUrl"):
             raise TokenRejected(403, "the token's serviceUrl is not the activity's")
-        if self._config.tenant and _tenant_of(activity) != self._config.tenant:
+        if self._config.tenant and tenant_of(activity) != self._config.tenant:
             raise TokenRejected(403, "the activity comes from another tenant")
         return claims
 
@@ -138,12 +154,12 @@ class BotFrameworkAuth:
             raise TokenRejected(401, "the token names no signing key")
         try:
             found = self._keys.get(key_id)
-        except (OSError, ValueError) as error:  # the metadata or keys did not load
-            raise TokenRejected(401, f"the signing keys could not be read: {error}") from None
+        except KeysUnavailable as error:  # our outage, not the caller's fault: retry later
+            raise TokenRejected(503, f"the signing keys could not be read: {error}") from None
         if found is None:
             raise TokenRejected(401, "the token is signed by an unknown key")
         endorsements = found.get("endorsements")
-        if isinstance(endorsements, list) and channel_id and channel_id not in endorsements:
+        if isinstance(endorsements, list) and channel_id not in endorsements:
             raise TokenRejected(403, f"the signing key is not endorsed for {channel_id!r}")
         try:
             return jwt.PyJWK(found).key
@@ -151,10 +167,18 @@ class BotFrameworkAuth:
             raise TokenRejected(401, f"the signing key is unusable: {error}") from None
 
 
-def _tenant_of(activity: dict[str, Any]) -> str:
-    conversation = activity.get("conversation") or {}
-    channel_data = activity.get("channelData") or {}
-    return str(conversation.get("tenantId") or (channel_data.get("tenant") or {}).get("id") or "")
+def tenant_of(activity: dict[str, Any]) -> str:
+    """The activity's Entra tenant (conversation.tenantId, else channelData.tenant.id)."""
+    conversation = activity.get("conversation")
+    channel_data = activity.get("channelData")
+    tenant = conversation.get("tenantId") if isinstance(conversation, dict) else None
+    if (
+        not tenant
+        and isinstance(channel_data, dict)
+        and isinstance(channel_data.get("tenant"), dict)
+    ):
+        tenant = channel_data["tenant"].get("id")
+    return str(tenant or "")
 
 
 def _bearer(authorization: str | None) -> str:

@@ -12,6 +12,7 @@ acknowledged and ignored.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -23,7 +24,7 @@ from bot.engine import InvalidMessage
 from bot.store import ConversationNotFound
 from bot.types import IncomingMessage, Participant, TextReply
 from connectors.delivery import ThreadDelivery
-from connectors.teams.auth import BotFrameworkAuth, TokenRejected
+from connectors.teams.auth import BotFrameworkAuth, TokenRejected, tenant_of
 from connectors.teams.cards import incoming_choice, incoming_text, to_activity
 from connectors.teams.connector import ConnectorClient, TeamsSendError
 from connectors.web.errors import error_response
@@ -49,38 +50,66 @@ def parts() -> TeamsParts:
     return current_app.extensions["tier0.teams"]
 
 
+CODES = {401: "unauthorized", 403: "forbidden", 503: "unavailable"}
+
+
 @teams.post("/api/messages")
 def messages() -> tuple[Response, int]:
-    activity = request.get_json(silent=True)
+    try:
+        activity = request.get_json(silent=True)
+    except RecursionError:  # JSON nested deeper than Python parses
+        activity = None
     if not isinstance(activity, dict):
         return error_response(400, "invalid_body", "the body must be a Bot Framework activity")
     try:
         parts().auth.verify(request.headers.get("Authorization"), activity)
     except TokenRejected as refusal:
         log.warning("Teams request refused (%d): %s", refusal.status, refusal.reason)
-        code = "unauthorized" if refusal.status == 401 else "forbidden"
-        return error_response(refusal.status, code, "the request is not from the Bot Framework")
+        message = "the request is not from the Bot Framework"
+        if refusal.status == 503:
+            message = "the Bot Framework's signing keys cannot be read now; retry later"
+        return error_response(refusal.status, CODES.get(refusal.status, "forbidden"), message)
     if activity.get("type") != "message":
         return jsonify({}), 200
     problem = _check(activity)
     if problem:
         return error_response(400, "invalid_activity", problem)
-    with assistant().store.transaction() as tx:  # a redelivered activity: done already
-        first = tx.record_receipt(TEAMS, f"{activity['conversation']['id']}|{activity['id']}")
+    key = _receipt(activity)
+    with assistant().store.transaction() as tx:  # a redelivery or a second click: done
+        first = tx.record_receipt(TEAMS, key)
     if not first:
         return jsonify({}), 200
-    conversation_id = conversation_for(activity)
-    note = _turn(conversation_id, activity)
+    try:
+        conversation_id = conversation_for(activity)
+        note = _turn(conversation_id, activity)
+    except Exception:  # the turn failed: the Bot Framework's redelivery is taken
+        with assistant().store.transaction() as tx:
+            tx.forget_receipt(TEAMS, key)
+        raise
     if note is not None:  # a message that could not be taken: say so, in the chat only
         _send_note(activity, note)
     parts().delivery.deliver(conversation_id)  # the replies, through the one path
     return jsonify({}), 200
 
 
+def _receipt(activity: dict[str, Any]) -> str:
+    """What makes an activity a repeat: its id, and for a card's button the card it
+    answers (`replyToId`), so a double click counts once."""
+    conversation = activity["conversation"]["id"]
+    if incoming_choice(activity) and isinstance(activity.get("replyToId"), str):
+        return f"click|{conversation}|{activity['replyToId']}"
+    return f"{conversation}|{activity['id']}"
+
+
 def _check(activity: dict[str, Any]) -> str | None:
     for name in ("serviceUrl", "id"):
         if not isinstance(activity.get(name), str) or not activity[name]:
             return f"the activity has no {name!r}"
+    for name in ("conversation", "from"):
+        if not isinstance(activity.get(name), dict):
+            return f"the activity's {name!r} must be an object"
+    if activity.get("text") is not None and not isinstance(activity["text"], str):
+        return "the activity's 'text' must be a string"
     conversation = (activity.get("conversation") or {}).get("id")
     if not isinstance(conversation, str) or not conversation:
         return "the activity has no conversation.id"
@@ -92,20 +121,17 @@ def _check(activity: dict[str, Any]) -> str | None:
 
 
 def _tenant(activity: dict[str, Any]) -> str:
-    conversation = activity.get("conversation") or {}
-    tenant = conversation.get("tenantId") or (
-        (activity.get("channelData") or {}).get("tenant") or {}
-    ).get("id")
-    return str(tenant or "")[:64]
+    return tenant_of(activity)[:64]
 
 
 def conversation_for(activity: dict[str, Any]) -> str:
     """The Tier0 conversation of this Teams conversation, started on first contact;
     the `serviceUrl` is kept up to date for messages sent later."""
     tenant, teams_id = _tenant(activity), activity["conversation"]["id"]
+    person = _person_key(activity)
     store = assistant().store
     with store.transaction() as tx:
-        row = tx.channel_thread(TEAMS, tenant, teams_id, "", lock=True)
+        row = tx.channel_thread(TEAMS, tenant, teams_id, person, lock=True)
         if row is not None:
             row.service_url = activity["serviceUrl"]
             return row.conversation_id
@@ -116,15 +142,24 @@ def conversation_for(activity: dict[str, Any]) -> str:
     conversation_id = assistant().engine.start_conversation(participant)
     with store.transaction() as tx:
         added = tx.add_channel_thread(
-            channel=TEAMS, team=tenant, address=teams_id, thread_key="",
+            channel=TEAMS, team=tenant, address=teams_id, thread_key=person,
             thread_ts=teams_id[:64], conversation_id=conversation_id,
             service_url=activity["serviceUrl"],
         )  # fmt: skip
         if added is not None:
             return conversation_id
-        winner = tx.channel_thread(TEAMS, tenant, teams_id, "")
+        winner = tx.channel_thread(TEAMS, tenant, teams_id, person)
         assert winner is not None  # another server mapped it a moment ago
         return winner.conversation_id
+
+
+def _person_key(activity: dict[str, Any]) -> str:
+    """ "" for a personal chat (one person); in a group chat or a channel, the sender:
+    each person there has a conversation of their own (their tickets, their fix)."""
+    if activity["conversation"].get("conversationType", "personal") == "personal":
+        return ""
+    sender = activity["from"]
+    return hashlib.sha256(str(sender.get("aadObjectId") or sender["id"]).encode()).hexdigest()[:40]
 
 
 def _email_of(activity: dict[str, Any]) -> str | None:

@@ -60,7 +60,7 @@ def click_choice(panel: Any, label: str) -> None:
 
 
 def ask_for_a_human(panel: Any, problem: str, *, fresh: bool = True) -> int:
-    """"Talk to a human", the problem in one line, the handoff's questions by button;
+    """ "Talk to a human", the problem in one line, the handoff's questions by button;
     returns the number of the ticket the widget shows. In a `fresh` conversation the
     bot first asks what the problem is (later, it may offer what was said already)."""
     panel.locator(".tier0-human").click()
@@ -99,9 +99,7 @@ def test_a_visitor_gets_an_answer_a_guided_fix_and_a_ticket(browser: Any, server
 
     ticket_id = ask_for_a_human(panel, "the export to CSV hangs forever")
 
-    status, ticket = http_json(
-        "GET", f"{server.url}/api/v1/tickets/{ticket_id}", headers=auth()
-    )
+    status, ticket = http_json("GET", f"{server.url}/api/v1/tickets/{ticket_id}", headers=auth())
     assert status == 200 and ticket["channel"] == "widget"
     assert [s["outcome"] for s in ticket["steps_tried"]] == ["not_fixed", "fixed"]
     assert {a["article_id"]: a["feedback"] for a in ticket["articles"]}["install-windows"] == (
@@ -133,7 +131,7 @@ def auth() -> dict[str, str]:
 
 
 HOSTILE = [
-    "<img src=x onerror=\"window.__pwned=1\">",
+    '<img src=x onerror="window.__pwned=1">',
     "<script>window.__pwned=1</script>",
     "[click me](javascript:window.__pwned=1)",
     "**<svg onload=window.__pwned=1>**",
@@ -175,9 +173,10 @@ def test_small_screens_and_the_keyboard(browser: Any, server: Server) -> None:  
     page.screenshot(path=str(artefacts_dir() / "widget-360.png"))
     page.keyboard.press("Escape")
     panel.wait_for(state="hidden")
-    assert page.evaluate(
-        "document.activeElement.shadowRoot.activeElement.className"
-    ) == "tier0-launcher"
+    assert (
+        page.evaluate("document.activeElement.shadowRoot.activeElement.className")
+        == "tier0-launcher"
+    )
     page.close()
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from bot.app import Assistant
 from bot.store.models import ChannelThreadRow
 from bot.ticket_updates import agent_reply
-from tests.slack.conftest import SlackSender, dm, wait_for
+from tests.slack.conftest import SlackSender, app_mention, dm, wait_for
 
 
 def buttons_of(message: dict[str, Any]) -> list[str]:
@@ -98,3 +98,26 @@ def test_an_agent_reply_reaches_the_slack_thread(slack: SlackSender, assistant: 
     )
     time.sleep(1.5)
     assert len(slack.api.posted()) == before + 2  # no article: the agent answers
+
+
+def test_in_a_shared_thread_each_person_is_themselves(
+    slack: SlackSender, assistant: Assistant
+) -> None:
+    slack.event(app_mention("the tier0 server won't start"), event_id="Ev-dana-1")
+    posted, question = next_question(slack, 0)
+    # Someone else clicks Dana's button: it does nothing.
+    slack.click(question, "No, still broken", user="U0EVE")
+    time.sleep(0.5)
+    assert not slack.api.calls("chat.update")
+    assert not any("Step 2 of" in m["text"] for m in slack.api.posted())
+    # Eve's own message in the thread is her own conversation, answered in the thread.
+    reply = app_mention(
+        "my tickets", ts="1700000009.000900", user="U0EVE", thread_ts="1700000001.000200"
+    )
+    slack.event(reply, event_id="Ev-eve-1")
+    said = wait_for(slack.api.posted, len(posted) + 1)[-1]
+    assert said["thread_ts"] == "1700000001.000200" and "no tickets" in said["text"].lower()
+    with assistant.store.transaction() as tx:
+        users = sorted(tx.conversation(t.conversation_id).user_id
+                       for t in tx.session.query(ChannelThreadRow).all())  # fmt: skip
+    assert users == ["T0TEAM:U0EVE", "T0TEAM:U0USER"]

@@ -106,3 +106,16 @@ def test_the_slack_profile_email_is_the_persons_identity(slack: SlackSender, ass
     with assistant.store.transaction() as tx:
         thread = tx.session.query(ChannelThreadRow).one()
         assert tx.conversation(thread.conversation_id).email == "pat@example.com"
+
+
+def test_malformed_requests_get_a_400_not_a_500(slack: SlackSender) -> None:
+    garbled = slack.client.post(
+        "/slack/events", data=b"\xff\xfe not utf-8", content_type="application/json",
+        headers={"X-Slack-Request-Timestamp": str(int(time.time())), "X-Slack-Signature": "v0=x"},
+    )  # fmt: skip
+    assert garbled.status_code == 400 and "UTF-8" in garbled.get_json()["error"]["message"]
+    stamp = slack.client.post(
+        "/slack/events", data="{}", content_type="application/json",
+        headers={"X-Slack-Request-Timestamp": "abc", "X-Slack-Signature": "v0=x"},
+    )  # fmt: skip
+    assert stamp.status_code == 400

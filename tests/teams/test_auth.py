@@ -106,7 +106,11 @@ def test_a_rotated_key_is_fetched_once_and_unknown_ids_do_not_hammer(server: Jwk
 def test_keys_that_cannot_be_read_refuse_rather_than_crash() -> None:
     auth = BotFrameworkAuth(TeamsAuthConfig(APP_ID, "http://127.0.0.1:9/openid"))
     refusal = rejected(auth, f"Bearer {KEY.token()}")
-    assert refusal.status == 401 and "could not be read" in refusal.reason
+    assert refusal.status == 503 and "could not be read" in refusal.reason
+    started = time.monotonic()
+    for _ in range(5):  # no new download (nor its timeout) until the back-off has passed
+        assert rejected(auth, f"Bearer {KEY.token()}").status == 503
+    assert time.monotonic() - started < 0.5
 
 
 def test_a_single_tenant_bot_refuses_other_tenants(server: JwksServer) -> None:
@@ -127,3 +131,8 @@ def test_a_single_tenant_bot_takes_tokens_from_its_tenant() -> None:
     settings = replace(Settings(), teams_tenant_id="tenant-a")
     assert token_url(settings) == "https://login.microsoftonline.com/tenant-a/oauth2/v2.0/token"
     assert "botframework.com" in token_url(Settings())
+
+
+def test_an_activity_without_a_channel_is_not_endorsed(auth: BotFrameworkAuth) -> None:
+    nameless = {k: v for k, v in ACTIVITY.items() if k != "channelId"}
+    assert rejected(auth, f"Bearer {KEY.token()}", nameless).status == 403

@@ -175,7 +175,7 @@ def test_malformed_activities_get_a_clear_400(teams_app, microsoft: FakeMicrosof
     del broken["conversation"]
     response = post(client, broken, valid(microsoft))
     assert (
-        response.status_code == 400 and "conversation.id" in response.get_json()["error"]["message"]
+        response.status_code == 400 and "'conversation'" in response.get_json()["error"]["message"]
     )
     other = post(client, activity(microsoft, type="conversationUpdate"), valid(microsoft))
     assert other.status_code == 200 and microsoft.activities == []
@@ -187,3 +187,45 @@ def test_the_teams_member_email_is_the_persons_identity(teams_app, assistant, mi
     with assistant.store.transaction() as tx:
         thread = tx.session.query(ChannelThreadRow).one()
         assert tx.conversation(thread.conversation_id).email == "dana@example.com"
+
+
+def test_odd_bodies_get_a_400_not_a_500(teams_app, microsoft: FakeMicrosoft) -> None:  # type: ignore[no-untyped-def]
+    client = teams_app.test_client()
+    deep = "[" * 100_000 + "]" * 100_000
+    response = client.post("/api/messages", data=deep, content_type="application/json",
+                           headers={"Authorization": f"Bearer {valid(microsoft)}"})  # fmt: skip
+    assert response.status_code in (400, 413)
+    for broken in ({"conversation": "a:conv-1"}, {"from": "someone"}, {"text": ["list"]}):
+        response = post(client, activity(microsoft, "hi") | broken, valid(microsoft))
+        assert response.status_code == 400, broken
+
+
+def test_a_double_click_on_one_card_counts_once(teams_app, microsoft: FakeMicrosoft) -> None:  # type: ignore[no-untyped-def]
+    client = teams_app.test_client()
+    post(client, activity(microsoft, "the tier0 server won't start"), valid(microsoft))
+    cards = [b for _, b, _ in microsoft.activities if b.get("attachments")]
+    action = next(
+        a for a in cards[-1]["attachments"][0]["content"]["actions"] if a["title"].startswith("No")
+    )
+    microsoft.activities.clear()
+    press = {"value": action["data"], "replyToId": "card-activity-1"}
+    post(client, activity(microsoft, **press), valid(microsoft))
+    answered = len(microsoft.activities)
+    post(client, activity(microsoft, **press), valid(microsoft))
+    assert answered > 0 and len(microsoft.activities) == answered
+
+
+def test_in_a_group_chat_each_person_has_their_own_conversation(
+    teams_app, assistant, microsoft
+) -> None:  # type: ignore[no-untyped-def]
+    client = teams_app.test_client()
+    group = {"id": "19:group@thread.v2", "tenantId": TENANT, "conversationType": "groupChat"}
+    dana = activity(microsoft, "<at>Tier0</at> my tickets", conversation=group)
+    eve_id = {"id": "29:user-2", "aadObjectId": "aad-user-2", "name": "Eve"}
+    eve = activity(microsoft, "<at>Tier0</at> my tickets", conversation=group, **{"from": eve_id})
+    assert post(client, dana, valid(microsoft)).status_code == 200
+    assert post(client, eve, valid(microsoft)).status_code == 200
+    with assistant.store.transaction() as tx:
+        users = sorted(tx.conversation(t.conversation_id).user_id
+                       for t in tx.session.query(ChannelThreadRow).all())  # fmt: skip
+    assert users == [f"{TENANT}:aad-user-1", f"{TENANT}:aad-user-2"]
