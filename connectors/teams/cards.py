@@ -14,6 +14,8 @@ import html
 import re
 from typing import Any
 
+from microsoft_agents.activity import Activity, ActivityTypes, Attachment
+
 from bot.types import ArticleReply, ChoicesReply, Reply, TicketReply
 
 CARD = "application/vnd.microsoft.card.adaptive"
@@ -22,9 +24,7 @@ _MENTION = re.compile(r"<at\b[^>]*>.*?</at>", re.I | re.S)
 _TAG = re.compile(r"<[^>]+>")
 
 
-def _card(
-    body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = None
-) -> dict[str, Any]:
+def _card(body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = None) -> Attachment:
     content: dict[str, Any] = {
         "type": "AdaptiveCard",
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
@@ -33,7 +33,7 @@ def _card(
     }
     if actions:
         content["actions"] = actions
-    return {"contentType": CARD, "content": content}
+    return Attachment(content_type=CARD, content=content)
 
 
 def _text_block(text: str, **style: Any) -> dict[str, Any]:
@@ -41,26 +41,30 @@ def _text_block(text: str, **style: Any) -> dict[str, Any]:
 
 
 def to_activity(reply: Reply) -> dict[str, Any]:
-    """One reply as a message activity (without the conversation fields)."""
-    activity: dict[str, Any] = {"type": "message", "text": reply.text, "textFormat": "markdown"}
+    """One reply as a message activity (without the conversation fields), built with
+    the Agents SDK's `Activity` model so the wire names are the protocol's own."""
+    text, attachments = reply.text, []
     if isinstance(reply, ArticleReply):
         body = [_text_block(reply.title, weight="Bolder", size="Medium"), _text_block(reply.text)]
         action = {"type": "Action.OpenUrl", "title": "Open article", "url": reply.url}
-        activity["attachments"] = [_card(body, [action])]
-        activity["text"] = reply.title
+        attachments, text = [_card(body, [action])], reply.title
     elif isinstance(reply, ChoicesReply):
         actions = [
             {"type": "Action.Submit", "title": c.label, "data": {CHOICE_KEY: c.id}}
             for c in reply.choices
         ]
-        activity["attachments"] = [_card([_text_block(reply.text)], actions)]
+        attachments = [_card([_text_block(reply.text)], actions)]
     elif isinstance(reply, TicketReply):
         body = [
             _text_block(f"Ticket #{reply.ticket_id} · {reply.status}", weight="Bolder"),
             _text_block(reply.text),
         ]
-        activity["attachments"] = [_card(body)]
-    return activity
+        attachments = [_card(body)]
+    activity = Activity(type=ActivityTypes.message, text=text, text_format="markdown")
+    if attachments:
+        activity.attachments = attachments
+    wire = activity.model_dump(by_alias=True, exclude_none=True, exclude_defaults=True, mode="json")
+    return {"type": "message", **wire}
 
 
 def incoming_text(activity: dict[str, Any]) -> str:

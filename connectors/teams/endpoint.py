@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
+from microsoft_agents.activity import Activity
+from pydantic import ValidationError
 
 from bot.app import Assistant
 from bot.engine import InvalidMessage
@@ -30,6 +32,9 @@ from connectors.teams.connector import ConnectorClient, TeamsSendError
 from connectors.web.errors import error_response
 
 log = logging.getLogger(__name__)
+# The SDK's Activity model logs each schema error with a traceback; here a schema
+# error is the caller's, answered with a 400 and one log line (`schema_problem`).
+logging.getLogger("microsoft_agents.activity.activity").setLevel(logging.CRITICAL)
 teams = Blueprint("teams", __name__)
 TEAMS = "teams"
 MAX_ADDRESS = 500  # the channel_threads column
@@ -71,7 +76,7 @@ def messages() -> tuple[Response, int]:
         return error_response(refusal.status, CODES.get(refusal.status, "forbidden"), message)
     if activity.get("type") != "message":
         return jsonify({}), 200
-    problem = _check(activity)
+    problem = schema_problem(activity) or _check(activity)
     if problem:
         return error_response(400, "invalid_activity", problem)
     key = _receipt(activity)
@@ -99,6 +104,19 @@ def _receipt(activity: dict[str, Any]) -> str:
     if incoming_choice(activity) and isinstance(activity.get("replyToId"), str):
         return f"click|{conversation}|{activity['replyToId']}"
     return f"{conversation}|{activity['id']}"
+
+
+def schema_problem(activity: dict[str, Any]) -> str | None:
+    """The first way the activity breaks the Bot Framework schema (the Agents SDK's
+    `Activity` model checks it), or None."""
+    try:
+        Activity.model_validate(activity)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first.get("loc", ())) or "the activity"
+        log.warning("a Teams activity broke the schema at %s", where)
+        return f"{where}: {first.get('msg', 'invalid')}"
+    return None
 
 
 def _check(activity: dict[str, Any]) -> str | None:
