@@ -61,8 +61,8 @@ class QueueItem:
 
 
 def queue_item(ticket: Ticket, policies: SlaPolicies, now: datetime) -> QueueItem:
-    sla = ticket_sla(ticket, policies, now)
     clock = ticket_clock(ticket)
+    sla = ticket_sla(ticket, policies, now, clock)
     first = Deadline(
         "first response", sla.first_response_due, clock.first_response_at,
         sla.first_response_breached,

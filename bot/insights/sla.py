@@ -103,8 +103,8 @@ def sla_attainment(
     now = now or datetime.now(UTC)
     tally: dict[str, Counter[str]] = defaultdict(Counter)
     for ticket in _tickets_since(_session(db), since):
-        status = ticket_sla(ticket, policies, now)
         clock = ticket_clock(ticket)
+        status = ticket_sla(ticket, policies, now, clock)
         counts = tally[ticket.priority]
         counts["tickets"] += 1
         counts["first_response_met"] += clock.first_response_at is not None and not (

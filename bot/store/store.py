@@ -290,6 +290,16 @@ class Transaction:
         query = select(ChannelThreadRow).where(ChannelThreadRow.conversation_id == conversation_id)
         return self.session.scalars(query.with_for_update() if lock else query).one_or_none()
 
+    def map_channel_thread(self, **fields: Any) -> str:
+        """Map a thread to `fields["conversation_id"]`; the conversation it is mapped
+        to, which is another when a second server mapped the thread a moment earlier."""
+        if self.add_channel_thread(**fields) is not None:
+            return str(fields["conversation_id"])
+        key = (fields["channel"], fields["team"], fields["address"], fields["thread_key"])
+        winner = self.channel_thread(*key)
+        assert winner is not None  # the unique key that refused ours is that row's
+        return winner.conversation_id
+
     def add_channel_thread(self, **fields: Any) -> ChannelThreadRow | None:
         """The new thread's row; None when another server mapped that thread first."""
         row = ChannelThreadRow(delivered_seq=0, claimed_seq=0, **fields)

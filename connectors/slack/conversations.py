@@ -57,7 +57,7 @@ class SlackConversations:
         )
         conversation_id = self.engine.start_conversation(participant)
         with self.store.transaction() as tx:
-            added = tx.add_channel_thread(
+            return tx.map_channel_thread(
                 channel=SLACK,
                 team=place.team,
                 address=place.channel,
@@ -65,11 +65,6 @@ class SlackConversations:
                 thread_ts=place.reply_ts,
                 conversation_id=conversation_id,
             )
-            if added is not None:
-                return conversation_id
-            winner = tx.channel_thread(SLACK, place.team, place.channel, place.thread_key)
-            assert winner is not None  # another server mapped the thread a moment ago
-            return winner.conversation_id
 
 
 def _existing(tx: Transaction, place: SlackPlace, direct: bool) -> ChannelThreadRow | None:

@@ -159,16 +159,11 @@ def conversation_for(activity: dict[str, Any]) -> str:
     participant = Participant(TEAMS, f"{tenant}:{user}", sender.get("name"), email=email)
     conversation_id = assistant().engine.start_conversation(participant)
     with store.transaction() as tx:
-        added = tx.add_channel_thread(
+        return tx.map_channel_thread(
             channel=TEAMS, team=tenant, address=teams_id, thread_key=person,
             thread_ts=teams_id[:64], conversation_id=conversation_id,
             service_url=activity["serviceUrl"],
         )  # fmt: skip
-        if added is not None:
-            return conversation_id
-        winner = tx.channel_thread(TEAMS, tenant, teams_id, person)
-        assert winner is not None  # another server mapped it a moment ago
-        return winner.conversation_id
 
 
 def _person_key(activity: dict[str, Any]) -> str:

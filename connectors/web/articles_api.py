@@ -10,6 +10,7 @@ as `fields` (front matter) and `body`.
 from __future__ import annotations
 
 import hmac
+from collections.abc import Iterable
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
@@ -28,6 +29,7 @@ from bot.kb.editor import (
     Revision,
     WrongState,
 )
+from bot.kb.lint import Problem
 from connectors.web.api import _json_body
 from connectors.web.errors import ApiError
 from connectors.web.render import render_text
@@ -86,11 +88,12 @@ def _listed_json(row: Listed) -> dict[str, Any]:
     }
 
 
+def _problem_list(problems: Iterable[Problem]) -> list[dict[str, Any]]:
+    return [{"line": p.line, "message": p.message, "severity": p.severity} for p in problems]
+
+
 def _problems(text: str, article_id: str | None) -> list[dict[str, Any]]:
-    return [
-        {"line": p.line, "message": p.message, "severity": p.severity}
-        for p in editor().problems(text, article_id)
-    ]
+    return _problem_list(editor().problems(text, article_id))
 
 
 def _refusal(error: EditorError) -> tuple[Response, int]:
@@ -102,9 +105,7 @@ def _refusal(error: EditorError) -> tuple[Response, int]:
         status = 422
     body: dict[str, Any] = {"code": error.code, "message": str(error)}
     if error.problems:
-        body["problems"] = [
-            {"line": p.line, "message": p.message, "severity": p.severity} for p in error.problems
-        ]
+        body["problems"] = _problem_list(error.problems)
     return jsonify(error=body), status
 
 
